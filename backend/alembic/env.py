@@ -1,0 +1,62 @@
+"""Alembic environment: async engine, URL from the caller or DATABASE_URL."""
+
+from __future__ import annotations
+
+import asyncio
+from logging.config import fileConfig
+
+from alembic import context
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.core.config import get_settings
+from app.models import Base
+
+config = context.config
+if config.config_file_name is not None and config.attributes.get("configure_logger", True):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+target_metadata = Base.metadata
+
+
+def _url() -> str:
+    url = config.attributes.get("url") or get_settings().database_url
+    if not url:
+        raise RuntimeError("no database URL: set DATABASE_URL or run `tenancy migrate`")
+    return url
+
+
+def _include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
+    return not (type_ == "table" and name == "alembic_version")
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        include_object=_include_object,
+        compare_type=True,
+        transaction_per_migration=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_async() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        await connection.run_sync(_run)
+        return
+    engine = create_async_engine(_url())
+    async with engine.connect() as conn:
+        await conn.run_sync(_run)
+        await conn.commit()
+    await engine.dispose()
+
+
+if context.is_offline_mode():
+    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    asyncio.run(_run_async())

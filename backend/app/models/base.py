@@ -1,0 +1,59 @@
+"""Declarative base and the shape every append-only fact table shares."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Identity, Index, MetaData, func, text
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class AppendOnly:
+    """One fact per row: its own bigint identity, when it happened, and who did it (null: the system).
+
+    Rows are inserted once and never changed; the database enforces it with triggers (see the
+    initial migration). Current state is the latest row per key; past state is the latest row
+    per key with `occurred_at <= T`.
+    """
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+
+    @declared_attr
+    def actor_id(cls) -> Mapped[uuid.UUID | None]:
+        return mapped_column(UUID(as_uuid=True), ForeignKey("users.id"), nullable=True)
+
+
+def latest_indexes(table: str, *include: str, key: str = "user_id") -> tuple[Index, Index]:
+    """`latest` and `as of T` indexes for a per-user fact table (INCLUDE keeps reads index-only)."""
+    return (
+        Index(f"ix_{table}_latest", *key.split(","), text("id DESC"), postgresql_include=list(include)),
+        Index(
+            f"ix_{table}_as_of",
+            *key.split(","),
+            text("occurred_at DESC"),
+            text("id DESC"),
+            postgresql_include=list(include),
+        ),
+    )
+
+
+def kind_check(*kinds: str) -> CheckConstraint:
+    allowed = ", ".join(f"'{k}'" for k in kinds)
+    return CheckConstraint(f"kind IN ({allowed})", name="kind")

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Index, String, Text, func, text
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import AppendOnly, Base, kind_check, latest_indexes
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    created_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("users.id"))
+
+
+def _org_fk() -> Mapped[uuid.UUID]:
+    return mapped_column(UUID(as_uuid=True), ForeignKey("organizations.id"), nullable=False)
+
+
+def _user_fk() -> Mapped[uuid.UUID]:
+    return mapped_column(UUID(as_uuid=True), ForeignKey("users.id"), nullable=False)
+
+
+ORG = "organization_id"
+ORG_USER = "organization_id,user_id"
+
+
+class OrganizationProfile(AppendOnly, Base):
+    __tablename__ = "organization_profile"
+    __table_args__ = (*latest_indexes("organization_profile", key=ORG),)
+
+    organization_id: Mapped[uuid.UUID] = _org_fk()
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class OrganizationActiveStatus(AppendOnly, Base):
+    __tablename__ = "organization_active_status"
+    __table_args__ = (
+        *latest_indexes("organization_active_status", "kind", key=ORG),
+        kind_check("activated", "deactivated"),
+    )
+
+    organization_id: Mapped[uuid.UUID] = _org_fk()
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+
+
+class OrganizationSuspension(AppendOnly, Base):
+    __tablename__ = "organization_suspensions"
+    __table_args__ = (
+        *latest_indexes("organization_suspensions", "kind", key=ORG),
+        kind_check("suspended", "lifted"),
+    )
+
+    organization_id: Mapped[uuid.UUID] = _org_fk()
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class OrganizationArchive(AppendOnly, Base):
+    __tablename__ = "organization_archives"
+    __table_args__ = (
+        *latest_indexes("organization_archives", "kind", key=ORG),
+        kind_check("archived", "restored"),
+    )
+
+    organization_id: Mapped[uuid.UUID] = _org_fk()
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+
+
+class OrganizationMember(AppendOnly, Base):
+    __tablename__ = "organization_members"
+    __table_args__ = (
+        *latest_indexes("organization_members", "kind", key=ORG_USER),
+        # "my organizations": a user's memberships across organizations
+        Index(
+            "ix_organization_members_by_user",
+            "user_id",
+            "organization_id",
+            text("id DESC"),
+            postgresql_include=["kind"],
+        ),
+        kind_check("added", "removed"),
+    )
+
+    organization_id: Mapped[uuid.UUID] = _org_fk()
+    user_id: Mapped[uuid.UUID] = _user_fk()
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+
+
+class OrganizationAdmin(AppendOnly, Base):
+    __tablename__ = "organization_admins"
+    __table_args__ = (
+        *latest_indexes("organization_admins", "kind", key=ORG_USER),
+        kind_check("granted", "revoked"),
+    )
+
+    organization_id: Mapped[uuid.UUID] = _org_fk()
+    user_id: Mapped[uuid.UUID] = _user_fk()
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+
+
+class OrganizationOwner(AppendOnly, Base):
+    __tablename__ = "organization_owners"
+    __table_args__ = (*latest_indexes("organization_owners", "user_id", key=ORG),)
+
+    organization_id: Mapped[uuid.UUID] = _org_fk()
+    user_id: Mapped[uuid.UUID] = _user_fk()

@@ -1,0 +1,117 @@
+"""The composition helper: append a fact, read the latest fact per key — now or as of an instant.
+
+Every repository goes through these functions; nothing else reads "latest row per key".
+
+- `latest_stmt` / `latest`: a point lookup, `WHERE key = … ORDER BY id DESC LIMIT 1`, served by
+  the table's `ix_<table>_latest` index. With `as_of`, `WHERE key = … AND occurred_at <= T ORDER BY
+  occurred_at DESC, id DESC LIMIT 1`, served by `ix_<table>_as_of`. Both stay flat as history grows.
+- `latest_per_key_page`: one page of keys under a fixed prefix (e.g. the members of one
+  organization) whose latest fact is in a given state. It walks distinct keys with a recursive CTE
+  (a "loose index scan": one index descent per key, not per event) and probes the latest fact of
+  each key, stopping as soon as the page is full.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from sqlalchemy import Select, insert, select, text
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models.base import AppendOnly
+
+F = TypeVar("F", bound=AppendOnly)
+
+_MIN_UUID = UUID(int=0)
+
+
+def latest_stmt(model: type[F], key: Mapping[str, Any], as_of: datetime | None = None) -> Select[tuple[F]]:
+    """The statement selecting the latest row of `model` for `key` (as of `as_of` when given)."""
+    stmt = select(model).where(*(getattr(model, col) == value for col, value in key.items()))
+    if as_of is None:
+        return stmt.order_by(model.id.desc()).limit(1)
+    return stmt.where(model.occurred_at <= as_of).order_by(model.occurred_at.desc(), model.id.desc()).limit(1)
+
+
+async def latest(
+    db: AsyncSession, model: type[F], key: Mapping[str, Any], as_of: datetime | None = None
+) -> F | None:
+    return (await db.execute(latest_stmt(model, key, as_of))).scalar_one_or_none()
+
+
+async def append(
+    db: AsyncSession,
+    model: type[F],
+    *,
+    occurred_at: datetime,
+    actor_id: UUID | None,
+    **values: Any,
+) -> int:
+    """Insert one fact and return its id. The only way rows get into fact tables."""
+    stmt = insert(model).values(occurred_at=occurred_at, actor_id=actor_id, **values).returning(model.id)
+    return (await db.execute(stmt)).scalar_one()
+
+
+def latest_per_key_sql(
+    table: str,
+    prefix: Sequence[str],
+    walk: str,
+    *,
+    columns: Sequence[str] = ("id", "kind", "occurred_at"),
+    as_of: bool = False,
+) -> str:
+    """SQL (as text) for one page of `walk` keys under `prefix` with their latest fact.
+
+    Bind parameters: one per prefix column (same name), `after` (walk keys strictly greater are
+    returned, ascending), `page_limit`, and `as_of` when `as_of=True`. The caller adds a filter on
+    the latest fact (e.g. `kind = 'added'`) through `:state` — rows whose latest fact's `kind`
+    differs are skipped. The result has `key` plus `columns`.
+    The order of keys is the recursion's (ascending); a test pins it.
+    """
+    where_prefix = " AND ".join(f"t.{col} = :{col}" for col in prefix)
+    probe_order = "t.occurred_at DESC, t.id DESC" if as_of else "t.id DESC"
+    probe_as_of = " AND t.occurred_at <= :as_of" if as_of else ""
+    cols = ", ".join(f"f.{c}" for c in columns)
+    inner_cols = ", ".join(f"t.{c}" for c in columns)
+    return f"""
+WITH RECURSIVE walk(key) AS (
+    (SELECT t.{walk} FROM {table} t WHERE {where_prefix} AND t.{walk} > :after
+     ORDER BY t.{walk} LIMIT 1)
+    UNION ALL
+    SELECT (SELECT t.{walk} FROM {table} t WHERE {where_prefix} AND t.{walk} > w.key
+            ORDER BY t.{walk} LIMIT 1)
+    FROM walk w WHERE w.key IS NOT NULL
+)
+SELECT w.key, {cols}
+FROM walk w
+CROSS JOIN LATERAL (
+    SELECT {inner_cols} FROM {table} t
+    WHERE {where_prefix} AND t.{walk} = w.key{probe_as_of}
+    ORDER BY {probe_order} LIMIT 1
+) f
+WHERE w.key IS NOT NULL AND f.kind = :state
+LIMIT :page_limit
+"""
+
+
+async def latest_per_key_page(
+    db: AsyncSession,
+    model: type[AppendOnly],
+    prefix: Mapping[str, Any],
+    walk: str,
+    *,
+    state: str,
+    after: UUID | None = None,
+    limit: int = 50,
+    as_of: datetime | None = None,
+) -> list[Row[Any]]:
+    """Keys under `prefix` whose latest fact (as of `as_of`) has `kind == state`, ascending."""
+    sql = latest_per_key_sql(model.__tablename__, list(prefix), walk, as_of=as_of is not None)
+    params: dict[str, Any] = {**prefix, "after": after or _MIN_UUID, "page_limit": limit, "state": state}
+    if as_of is not None:
+        params["as_of"] = as_of
+    return list((await db.execute(text(sql), params)).all())

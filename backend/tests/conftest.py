@@ -1,0 +1,186 @@
+"""Test harness: one throwaway PostgreSQL per run, migrated once; each test in a rolled-back transaction.
+
+- No TEST_DATABASE_URL: an embedded PostgreSQL in a temporary directory (root-safe: the server
+  runs as an unprivileged user), deleted at the end. With TEST_DATABASE_URL: that server; the
+  suite creates and drops its own databases on it.
+- `tenancy_template` is migrated once (`alembic upgrade head`); the shared test database and every
+  concurrency test's own database are cloned from it (CREATE DATABASE … TEMPLATE).
+- `db`: an AsyncSession inside an outer transaction that is rolled back after the test; the app's
+  session dependency is overridden to it, each request in a savepoint of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from app.core.clock import FrozenClock
+from app.core.config import Settings
+from app.core.database import get_db, make_engine, make_sessionmaker
+from app.core.migrations import upgrade
+from app.main import create_app
+
+TEMPLATE = f"tenancy_template_{os.getpid()}"
+SHARED = f"tenancy_test_{os.getpid()}"
+TEST_JWT_KEY = "test-signing-key-" + "x" * 48
+
+
+class Cluster:
+    """A PostgreSQL server the suite may create databases on."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = make_url(admin_url)
+
+    def url(self, database: str) -> str:
+        return self.admin_url.set(database=database).render_as_string(hide_password=False)
+
+    def _dsn(self) -> dict[str, object]:
+        u = self.admin_url
+        return {
+            "user": u.username,
+            "password": u.password,
+            "database": u.database,
+            "host": u.query.get("host") or u.host,
+            "port": u.port,
+        }
+
+    async def execute(self, *statements: str) -> None:
+        conn = await asyncpg.connect(**self._dsn())
+        try:
+            for statement in statements:
+                await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    async def clone(self, name: str) -> str:
+        await self.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
+        return self.url(name)
+
+    async def drop(self, name: str) -> None:
+        await self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def _server() -> Iterator[str]:
+    if url := os.environ.get("TEST_DATABASE_URL"):
+        yield url
+        return
+    from app.core.embedded import embedded_postgres
+
+    with tempfile.TemporaryDirectory(prefix="tenancy-test-") as tmp:
+        with embedded_postgres(Path(tmp), database="postgres", delete=True) as url:
+            yield url
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[Cluster]:
+    with _server() as admin_url:
+        cluster = Cluster(admin_url)
+
+        async def prepare() -> None:
+            if not os.environ.get("TEST_DATABASE_URL"):
+                # A throwaway cluster: durability buys nothing here.
+                await cluster.execute(
+                    "ALTER SYSTEM SET fsync = off",
+                    "ALTER SYSTEM SET synchronous_commit = off",
+                    "ALTER SYSTEM SET full_page_writes = off",
+                    "SELECT pg_reload_conf()",
+                )
+            await cluster.drop(TEMPLATE)
+            await cluster.execute(f'CREATE DATABASE "{TEMPLATE}"')
+
+        asyncio.run(prepare())
+        upgrade(cluster.url(TEMPLATE))
+        asyncio.run(cluster.drop(SHARED))
+        asyncio.run(cluster.clone(SHARED))
+        try:
+            yield cluster
+        finally:
+            asyncio.run(cluster.drop(SHARED))
+            asyncio.run(cluster.drop(TEMPLATE))
+
+
+@pytest.fixture(scope="session")
+async def engine(cluster: Cluster) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(cluster.url(SHARED), pool_size=2)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def db(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session whose every change is rolled back after the test."""
+    async with engine.connect() as conn:
+        outer = await conn.begin()
+        session = AsyncSession(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        try:
+            yield session
+        finally:
+            await session.close()
+            await outer.rollback()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(datetime(2026, 1, 1, 12, 0, tzinfo=UTC))
+
+
+def make_settings(url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "environment": "test",
+        "database_url": url,
+        "jwt_secret_key": TEST_JWT_KEY,
+        "login_ip_rate_per_minute": 0,
+        **overrides,
+    }
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(cluster: Cluster) -> Settings:
+    return make_settings(cluster.url(SHARED))
+
+
+@pytest.fixture
+def app(settings: Settings, engine: AsyncEngine, db: AsyncSession, clock: FrozenClock):  # noqa: ANN201
+    app = create_app(settings, clock=clock)
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+
+    async def test_db() -> AsyncIterator[AsyncSession]:
+        begin = db.begin_nested() if db.in_transaction() else db.begin()
+        async with begin:
+            yield db
+
+    app.dependency_overrides[get_db] = test_db
+    return app
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # noqa: ANN001
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=("203.0.113.7", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+async def committed_db_url(cluster: Cluster) -> AsyncIterator[str]:
+    """A database of this test's own, cloned from the migrated template; changes really commit."""
+    name = f"tenancy_c_{uuid.uuid4().hex[:12]}"
+    url = await cluster.clone(name)
+    try:
+        yield url
+    finally:
+        await cluster.drop(name)
