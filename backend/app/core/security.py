@@ -1,0 +1,183 @@
+"""Password hashing (argon2id, off the event loop) and tokens (JWT access, opaque refresh)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from app.core.config import MIN_JWT_KEY_BYTES, Settings
+
+ACCESS_TOKEN_TYPE = "access"
+REQUIRED_CLAIMS = ("iss", "aud", "sub", "sid", "org", "iat", "nbf", "exp", "jti", "typ")
+
+
+# ---------------------------------------------------------------- passwords
+
+
+class Passwords:
+    """argon2id with the configured parameters; hashing and verifying run in a bounded thread pool."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._hasher = PasswordHasher(
+            time_cost=settings.argon2_time_cost,
+            memory_cost=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+        )
+        self._pool = ThreadPoolExecutor(
+            max_workers=settings.password_hash_workers, thread_name_prefix="argon2"
+        )
+        # Verified against when the email is unknown, so timing does not tell.
+        self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
+
+    async def hash(self, password: str) -> str:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, self._hasher.hash, password)
+
+    def _verify(self, password_hash: str, password: str) -> bool:
+        try:
+            return self._hasher.verify(password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    async def verify(self, password_hash: str | None, password: str) -> bool:
+        """True when `password` matches; with no hash, a dummy verification of equal cost, False."""
+        target = password_hash or self._dummy_hash
+        ok = await asyncio.get_running_loop().run_in_executor(self._pool, self._verify, target, password)
+        return ok and password_hash is not None
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return self._hasher.check_needs_rehash(password_hash)
+
+
+@lru_cache(maxsize=8)
+def _passwords_for(params: tuple[int, int, int, int]) -> Passwords:
+    memory, time_cost, parallelism, workers = params
+    return Passwords(
+        Settings(  # type: ignore[call-arg]
+            argon2_memory_kib=memory,
+            argon2_time_cost=time_cost,
+            argon2_parallelism=parallelism,
+            password_hash_workers=workers,
+        )
+    )
+
+
+def passwords(settings: Settings) -> Passwords:
+    """The process-wide hasher for these settings' parameters (one thread pool per process)."""
+    return _passwords_for(
+        (
+            settings.argon2_memory_kib,
+            settings.argon2_time_cost,
+            settings.argon2_parallelism,
+            settings.password_hash_workers,
+        )
+    )
+
+
+# ---------------------------------------------------------------- tokens
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    organization_id: uuid.UUID | None
+    expires_at: datetime
+
+
+class InvalidToken(Exception):
+    """The token is malformed, forged, expired or of the wrong type."""
+
+
+def _key(settings: Settings) -> str:
+    key = settings.signing_key()
+    if len(key.encode()) < MIN_JWT_KEY_BYTES:
+        raise InvalidToken("signing key too short")
+    return key
+
+
+def encode_access_token(
+    settings: Settings,
+    *,
+    user_id: uuid.UUID,
+    session_id: uuid.UUID,
+    organization_id: uuid.UUID | None,
+    now: datetime,
+) -> tuple[str, int]:
+    """A signed access token and its lifetime in seconds."""
+    lifetime = timedelta(minutes=settings.access_token_minutes)
+    issued = int(now.timestamp())
+    payload = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "sub": str(user_id),
+        "sid": str(session_id),
+        # `org` is required like every claim; "" means no active organization.
+        "org": str(organization_id) if organization_id else "",
+        "iat": issued,
+        "nbf": issued,
+        "exp": issued + int(lifetime.total_seconds()),
+        "jti": uuid.uuid4().hex,
+        "typ": ACCESS_TOKEN_TYPE,
+    }
+    token = jwt.encode(payload, _key(settings), algorithm=settings.jwt_algorithm)
+    return token, int(lifetime.total_seconds())
+
+
+def decode_access_token(settings: Settings, token: str, *, now: datetime) -> AccessClaims:
+    """Verify signature (pinned algorithm), issuer, audience, every claim, `typ`, and times.
+
+    Times are checked against the injected clock rather than PyJWT's wall clock.
+    """
+    try:
+        claims = jwt.decode(
+            token,
+            _key(settings),
+            algorithms=[settings.jwt_algorithm],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={
+                "require": list(REQUIRED_CLAIMS),
+                "verify_exp": False,
+                "verify_nbf": False,
+                "verify_iat": False,
+            },
+        )
+        if claims.get("typ") != ACCESS_TOKEN_TYPE:
+            raise InvalidToken("not an access token")
+        stamp = now.timestamp()
+        exp, nbf, iat = (claims["exp"], claims["nbf"], claims["iat"])
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (exp, nbf, iat)):
+            raise InvalidToken("bad time claims")
+        if stamp >= exp or stamp < nbf or iat > stamp + 60:
+            raise InvalidToken("expired or not yet valid")
+        org = claims["org"]
+        return AccessClaims(
+            user_id=uuid.UUID(claims["sub"]),
+            session_id=uuid.UUID(claims["sid"]),
+            organization_id=uuid.UUID(org) if org else None,
+            expires_at=datetime.fromtimestamp(exp, tz=now.tzinfo),
+        )
+    except InvalidToken:
+        raise
+    except (jwt.PyJWTError, ValueError, TypeError, AttributeError, KeyError) as exc:
+        raise InvalidToken(str(exc)) from exc
+
+
+def new_refresh_token() -> tuple[str, str]:
+    """An opaque refresh token and the hash we store (only the hash is ever stored)."""
+    token = secrets.token_urlsafe(32)
+    return token, hash_refresh_token(token)
+
+
+def hash_refresh_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

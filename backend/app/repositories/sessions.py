@@ -1,0 +1,191 @@
+"""Sessions, their refresh-token rotations and revocations; the per-request principal check."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from app.models import (
+    Organization,
+    OrganizationActiveStatus,
+    OrganizationAdmin,
+    OrganizationArchive,
+    OrganizationMember,
+    OrganizationOwner,
+    OrganizationSuspension,
+    Session,
+    SessionRevocation,
+    SessionRotation,
+)
+from app.repositories.facts import append, latest_stmt
+from app.repositories.users import latest_column, latest_kind, status_columns, user_status
+
+
+@dataclass(frozen=True, slots=True)
+class OrgAccess:
+    """The caller's standing in one organization, composed in the principal query."""
+
+    organization_id: uuid.UUID
+    exists: bool
+    is_member: bool
+    is_admin: bool
+    owner_id: uuid.UUID | None
+    active_kind: str | None
+    suspension_kind: str | None
+    archive_kind: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the session and the user's current status, read fresh on every request."""
+
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    session_created_at: datetime
+    last_rotated_at: datetime | None
+    session_organization_id: uuid.UUID | None
+    revoked: bool
+    user_status: str
+    is_platform_admin: bool
+    org: OrgAccess | None = None
+
+
+def _org_columns(org_id: uuid.UUID, user_id: uuid.UUID) -> list[Any]:
+    org_key = {"organization_id": org_id}
+    member_key = {"organization_id": org_id, "user_id": user_id}
+    return [
+        exists().where(Organization.id == org_id).label("org_exists"),
+        latest_kind(OrganizationMember, member_key).label("member_kind"),
+        latest_kind(OrganizationAdmin, member_key).label("admin_kind"),
+        latest_column(OrganizationOwner, "user_id", org_key).label("owner_id"),
+        latest_kind(OrganizationActiveStatus, org_key).label("org_active_kind"),
+        latest_kind(OrganizationSuspension, org_key).label("org_suspension_kind"),
+        latest_kind(OrganizationArchive, org_key).label("org_archive_kind"),
+    ]
+
+
+async def load_principal(
+    db: AsyncSession,
+    *,
+    session_id: uuid.UUID,
+    user_id: uuid.UUID,
+    organization_id: uuid.UUID | None = None,
+) -> Principal | None:
+    """Session liveness, user status and (optionally) the caller's role in one org: ONE query.
+
+    Every column is an index-backed point lookup on a constant key, so the cost does not grow
+    with history. None when the session does not exist or belongs to another user.
+    """
+    session_key = {"session_id": session_id}
+    columns: list[Any] = [
+        Session.user_id,
+        Session.created_at,
+        latest_column(SessionRotation, "occurred_at", session_key).label("last_rotated_at"),
+        latest_column(SessionRotation, "organization_id", session_key).label("session_org"),
+        exists().where(SessionRevocation.session_id == session_id).label("revoked"),
+        *status_columns(user_id),
+    ]
+    if organization_id is not None:
+        columns += _org_columns(organization_id, user_id)
+    stmt = select(*columns).where(Session.id == session_id, Session.user_id == user_id)
+    row = (await db.execute(stmt)).one_or_none()
+    if row is None:
+        return None
+    org = None
+    if organization_id is not None:
+        org = OrgAccess(
+            organization_id=organization_id,
+            exists=row.org_exists,
+            is_member=row.member_kind == "added",
+            is_admin=row.admin_kind == "granted",
+            owner_id=row.owner_id,
+            active_kind=row.org_active_kind,
+            suspension_kind=row.org_suspension_kind,
+            archive_kind=row.org_archive_kind,
+        )
+    return Principal(
+        user_id=row.user_id,
+        session_id=session_id,
+        session_created_at=row.created_at,
+        last_rotated_at=row.last_rotated_at,
+        session_organization_id=row.session_org,
+        revoked=row.revoked,
+        user_status=user_status(row.active_kind, row.suspension_kind, row.archive_kind),
+        is_platform_admin=row.platform_admin_kind == "granted",
+        org=org,
+    )
+
+
+async def create_session(
+    db: AsyncSession,
+    *,
+    session_id: uuid.UUID,
+    user_id: uuid.UUID,
+    created_at: datetime,
+    user_agent: str | None,
+    ip_address: str | None,
+) -> None:
+    db.add(Session(id=session_id, user_id=user_id, created_at=created_at, user_agent=user_agent, ip_address=ip_address))
+    await db.flush()
+
+
+async def add_rotation(
+    db: AsyncSession,
+    *,
+    session_id: uuid.UUID,
+    token_hash: str,
+    organization_id: uuid.UUID | None,
+    at: datetime,
+    actor_id: uuid.UUID | None,
+) -> None:
+    await append(
+        db, SessionRotation, occurred_at=at, actor_id=actor_id,
+        session_id=session_id, token_hash=token_hash, organization_id=organization_id,
+    )
+
+
+async def revoke_session(
+    db: AsyncSession, *, session_id: uuid.UUID, reason: str, at: datetime, actor_id: uuid.UUID | None
+) -> None:
+    await append(db, SessionRevocation, occurred_at=at, actor_id=actor_id, session_id=session_id, reason=reason)
+
+
+@dataclass(frozen=True, slots=True)
+class RotationLookup:
+    """What a presented refresh token refers to."""
+
+    session_id: uuid.UUID
+    user_id: uuid.UUID
+    is_latest: bool
+    organization_id: uuid.UUID | None
+
+
+async def find_rotation(db: AsyncSession, token_hash: str) -> RotationLookup | None:
+    """The session a refresh token belongs to, and whether it is still that session's newest."""
+    later = aliased(SessionRotation)
+    newest = latest_column(later, "id", {"session_id": SessionRotation.session_id})
+    stmt = (
+        select(
+            SessionRotation.session_id,
+            Session.user_id,
+            (SessionRotation.id == newest).label("is_latest"),
+            SessionRotation.organization_id,
+        )
+        .join(Session, Session.id == SessionRotation.session_id)
+        .where(SessionRotation.token_hash == token_hash)
+    )
+    row = (await db.execute(stmt)).one_or_none()
+    return RotationLookup(row.session_id, row.user_id, row.is_latest, row.organization_id) if row else None
+
+
+async def lock_session(db: AsyncSession, session_id: uuid.UUID) -> None:
+    """Serialize refreshes of one session (so two concurrent uses of one token cannot both win)."""
+    await db.execute(select(Session.id).where(Session.id == session_id).with_for_update())
+
+

@@ -1,0 +1,55 @@
+"""The per-request principal check composes session and user state in one query."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.clock import FrozenClock
+from app.core.config import Settings
+from app.core.errors import NotAuthenticated
+from app.repositories import sessions as sessions_repo
+from app.repositories import users as users_repo
+from app.services.organizations import create_organization
+from app.services.principal import authenticate
+from factories import create_user, issue_token
+
+import pytest
+
+
+async def test_live_session_of_active_user_authenticates(db: AsyncSession, settings: Settings, clock: FrozenClock) -> None:
+    user_id = await create_user(db, now=clock.now())
+    token = await issue_token(db, settings, user_id=user_id, now=clock.now())
+    principal = await authenticate(db, settings, token=token, now=clock.now())
+    assert principal.user_id == user_id
+    assert principal.user_status == "active"
+    assert principal.org is None
+
+
+async def test_suspension_refuses_a_live_token(db: AsyncSession, settings: Settings, clock: FrozenClock) -> None:
+    user_id = await create_user(db, now=clock.now())
+    token = await issue_token(db, settings, user_id=user_id, now=clock.now())
+    await users_repo.add_status_event(db, user_id=user_id, kind="suspended", reason="abuse", at=clock.now(), actor_id=None)
+    with pytest.raises(NotAuthenticated):
+        await authenticate(db, settings, token=token, now=clock.now())
+
+
+async def test_revoked_session_and_idle_timeout(db: AsyncSession, settings: Settings, clock: FrozenClock) -> None:
+    user_id = await create_user(db, now=clock.now())
+    token = await issue_token(db, settings, user_id=user_id, now=clock.now())
+    principal = await authenticate(db, settings, token=token, now=clock.now())
+    await sessions_repo.revoke_session(db, session_id=principal.session_id, reason="logout", at=clock.now(), actor_id=user_id)
+    with pytest.raises(NotAuthenticated):
+        await authenticate(db, settings, token=token, now=clock.now())
+
+
+async def test_org_standing_is_composed_in_the_same_query(db: AsyncSession, settings: Settings, clock: FrozenClock) -> None:
+    owner = await create_user(db, now=clock.now())
+    org_id = await create_organization(db, creator_id=owner, name="Acme", now=clock.now())
+    token = await issue_token(db, settings, user_id=owner, now=clock.now())
+    principal = await authenticate(db, settings, token=token, now=clock.now(), organization_id=org_id)
+    assert principal.org is not None
+    assert principal.org.exists and principal.org.is_member and principal.org.owner_id == owner
+    other = await authenticate(db, settings, token=token, now=clock.now(), organization_id=uuid.uuid4())
+    assert other.org is not None and not other.org.exists and not other.org.is_member
