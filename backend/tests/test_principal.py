@@ -53,3 +53,19 @@ async def test_org_standing_is_composed_in_the_same_query(db: AsyncSession, sett
     assert principal.org.exists and principal.org.is_member and principal.org.owner_id == owner
     other = await authenticate(db, settings, token=token, now=clock.now(), organization_id=uuid.uuid4())
     assert other.org is not None and not other.org.exists and not other.org.is_member
+
+
+async def test_memberships_and_can_enter(db: AsyncSession, settings: Settings, clock: FrozenClock) -> None:
+    from app.repositories.organizations import memberships_of_user
+    from app.services.organizations import can_enter
+
+    owner = await create_user(db, now=clock.now())
+    stranger = await create_user(db, now=clock.now())
+    first = await create_organization(db, creator_id=owner, name="First", now=clock.now())
+    second = await create_organization(db, creator_id=owner, name="Second", now=clock.now())
+    mine = await memberships_of_user(db, owner)
+    assert sorted(m.organization.id for m in mine) == sorted([first, second])
+    assert {m.role for m in mine} == {"owner"}
+    assert {m.organization.name for m in mine} == {"First", "Second"}
+    assert await can_enter(db, user_id=owner, organization_id=first)
+    assert not await can_enter(db, user_id=stranger, organization_id=first)

@@ -25,3 +25,20 @@ async def create_organization(
     )
     await orgs.set_owner(db, organization_id=organization_id, user_id=creator_id, at=now, actor_id=creator_id)
     return organization_id
+
+
+async def can_enter(db: AsyncSession, *, user_id: uuid.UUID, organization_id: uuid.UUID) -> bool:
+    """May the user make this organization the active one of a session (switch, login, refresh)?
+
+    Yes while the user is a current member and the organization is neither suspended nor
+    archived (an inactive organization is read-only, but still enterable).
+    """
+    page = await orgs.memberships_of_user(db, user_id, after=_just_before(organization_id), limit=1)
+    return bool(page) and page[0].organization.id == organization_id and page[0].organization.status in (
+        orgs.ACTIVE,
+        orgs.INACTIVE,
+    )
+
+
+def _just_before(value: uuid.UUID) -> uuid.UUID | None:
+    return uuid.UUID(int=value.int - 1) if value.int else None
