@@ -53,7 +53,13 @@ class BodySizeLimit:
             {
                 "type": "http.response.start",
                 "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+                # Sent from outside SecurityHeaders, so it carries their headers itself.
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    _NOSNIFF,
+                    _NO_STORE,
+                ],
             }
         )
         await send({"type": "http.response.body", "body": body})
@@ -73,18 +79,26 @@ class BodySizeLimit:
                     return
         received = 0
         started = False
+        rejected = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, rejected
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    # Answer now: FastAPI turns any error while reading the body into its own 400,
+                    # so the exception below may never reach us.
+                    if not started and not rejected:
+                        rejected = True
+                        await self._reject(send)
                     raise _TooLarge
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if rejected:
+                return  # the 413 is out; drop whatever the app makes of the cut-off body
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
@@ -92,8 +106,7 @@ class BodySizeLimit:
         try:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
-            if not started:
-                await self._reject(send)
+            pass
 
 
 class _TooLarge(Exception):
