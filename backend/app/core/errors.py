@@ -132,7 +132,13 @@ async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResp
 
 async def _unhandled(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
-    return error_response(500, "internal_error", "An unexpected error occurred.")
+    # Starlette renders this from its outermost middleware, outside SecurityHeaders: set them here.
+    return error_response(
+        500,
+        "internal_error",
+        "An unexpected error occurred.",
+        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"},
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
