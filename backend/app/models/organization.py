@@ -32,6 +32,21 @@ ORG = "organization_id"
 ORG_USER = "organization_id,user_id"
 
 
+def history_index(table: str) -> Index:
+    """One organization's facts newest first, for the `/events` feed (migration 0002).
+
+    The per-(org, user) indexes cannot serve "this organization, by time" without reading and
+    sorting the organization's whole history; this one reads one page.
+    """
+    return Index(
+        f"ix_{table}_history",
+        "organization_id",
+        text("occurred_at DESC"),
+        text("id DESC"),
+        postgresql_include=["user_id", "kind", "actor_id"],
+    )
+
+
 class OrganizationProfile(AppendOnly, Base):
     __tablename__ = "organization_profile"
     __table_args__ = (*latest_indexes("organization_profile", key=ORG),)
@@ -87,6 +102,7 @@ class OrganizationMember(AppendOnly, Base):
             text("id DESC"),
             postgresql_include=["kind"],
         ),
+        history_index("organization_members"),
         kind_check("added", "removed"),
     )
 
@@ -99,6 +115,7 @@ class OrganizationAdmin(AppendOnly, Base):
     __tablename__ = "organization_admins"
     __table_args__ = (
         *latest_indexes("organization_admins", "kind", key=ORG_USER),
+        history_index("organization_admins"),
         kind_check("granted", "revoked"),
     )
 

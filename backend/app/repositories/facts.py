@@ -9,6 +9,8 @@ Every repository goes through these functions; nothing else reads "latest row pe
   organization) whose latest fact is in a given state. It walks distinct keys with a recursive CTE
   (a "loose index scan": one index descent per key, not per event) and probes the latest fact of
   each key, stopping as soon as the page is full.
+- `latest_per_key_subquery`: the same page as a subquery, so a repository can fuse per-key lookups
+  (a display name, an admin grant, …) into the one statement that reads the page (no N+1).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import Select, insert, select, text
+from sqlalchemy import Select, Subquery, column, insert, select, text
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -63,6 +65,7 @@ def latest_per_key_sql(
     *,
     columns: Sequence[str] = ("id", "kind", "occurred_at"),
     as_of: bool = False,
+    where: str | None = None,
 ) -> str:
     """SQL (as text) for one page of `walk` keys under `prefix` with their latest fact.
 
@@ -71,10 +74,14 @@ def latest_per_key_sql(
     the latest fact (e.g. `kind = 'added'`) through `:state` — rows whose latest fact's `kind`
     differs are skipped. The result has `key` plus `columns`.
     The order of keys is the recursion's (ascending); a test pins it.
+    `where` is an extra SQL condition on each candidate (`w.key` is the walked key, `f` its latest
+    fact) applied before the page limit, so filtered-out keys do not shorten the page; it may use
+    bind parameters of its own.
     """
     where_prefix = " AND ".join(f"t.{col} = :{col}" for col in prefix)
     probe_order = "t.occurred_at DESC, t.id DESC" if as_of else "t.id DESC"
     probe_as_of = " AND t.occurred_at <= :as_of" if as_of else ""
+    extra = f" AND ({where})" if where else ""
     cols = ", ".join(f"f.{c}" for c in columns)
     inner_cols = ", ".join(f"t.{c}" for c in columns)
     return f"""
@@ -93,7 +100,7 @@ CROSS JOIN LATERAL (
     WHERE {where_prefix} AND t.{walk} = w.key{probe_as_of}
     ORDER BY {probe_order} LIMIT 1
 ) f
-WHERE w.key IS NOT NULL AND f.kind = :state
+WHERE w.key IS NOT NULL AND f.kind = :state{extra}
 LIMIT :page_limit
 """
 
@@ -115,3 +122,40 @@ async def latest_per_key_page(
     if as_of is not None:
         params["as_of"] = as_of
     return list((await db.execute(text(sql), params)).all())
+
+
+def latest_per_key_subquery(
+    model: type[AppendOnly],
+    prefix: Mapping[str, Any],
+    walk: str,
+    *,
+    state: str,
+    after: UUID | None = None,
+    limit: int = 50,
+    as_of: datetime | None = None,
+    columns: Sequence[str] = ("id", "kind", "occurred_at"),
+    where: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    name: str = "page",
+) -> Subquery:
+    """`latest_per_key_page` as a subquery with its parameters bound: columns `key` plus `columns`.
+
+    Select from it and add correlated point lookups on `key`; they run only for the page's rows.
+    `where`/`params`: see `latest_per_key_sql`. Ordering the outer select by `key` is cheap (it
+    sorts one page, after the walk's LIMIT).
+    """
+    sql = latest_per_key_sql(
+        model.__tablename__, list(prefix), walk, columns=columns, as_of=as_of is not None, where=where
+    )
+    binds: dict[str, Any] = {
+        **prefix,
+        **(params or {}),
+        "after": after or _MIN_UUID,
+        "page_limit": limit,
+        "state": state,
+    }
+    if as_of is not None:
+        binds["as_of"] = as_of
+    table = model.__table__
+    typed = [column("key", table.c[walk].type), *(column(c, table.c[c].type) for c in columns)]
+    return text(sql).bindparams(**binds).columns(*typed).subquery(name)

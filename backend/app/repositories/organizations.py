@@ -1,13 +1,19 @@
-"""Organizations: base rows plus profile, status, membership, admin and owner facts."""
+"""Organizations: base rows plus profile, status, membership, admin and owner facts.
+
+Writes append one fact each. Reads compose the facts into state objects — now, or as of an
+instant — through the helpers of `repositories/facts.py`; every read here is one statement.
+"""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, DateTime, String, select, text
+from sqlalchemy import column as sql_column
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import (
@@ -19,9 +25,12 @@ from app.models import (
     OrganizationOwner,
     OrganizationProfile,
     OrganizationSuspension,
+    UserProfile,
 )
-from app.repositories.facts import append, latest_per_key_page
+from app.repositories.facts import append, latest_per_key_subquery
 from app.repositories.users import latest_column, latest_kind
+
+# ------------------------------------------------------------------------------------------ writes
 
 
 async def create_organization(
@@ -67,6 +76,16 @@ async def add_member_event(
     )
 
 
+async def add_admin_event(
+    db: AsyncSession, *, organization_id: uuid.UUID, user_id: uuid.UUID, kind: str, at: datetime, actor_id: uuid.UUID | None
+) -> None:
+    """`granted` or `revoked`."""
+    await append(
+        db, OrganizationAdmin, occurred_at=at, actor_id=actor_id,
+        organization_id=organization_id, user_id=user_id, kind=kind,
+    )
+
+
 async def set_owner(
     db: AsyncSession, *, organization_id: uuid.UUID, user_id: uuid.UUID, at: datetime, actor_id: uuid.UUID | None
 ) -> None:
@@ -75,6 +94,35 @@ async def set_owner(
         organization_id=organization_id, user_id=user_id,
     )
 
+
+STATUS_FACTS: dict[str, type[OrganizationActiveStatus | OrganizationSuspension | OrganizationArchive]] = {
+    "activated": OrganizationActiveStatus,
+    "deactivated": OrganizationActiveStatus,
+    "suspended": OrganizationSuspension,
+    "lifted": OrganizationSuspension,
+    "archived": OrganizationArchive,
+    "restored": OrganizationArchive,
+}
+
+
+async def add_status_event(
+    db: AsyncSession,
+    *,
+    organization_id: uuid.UUID,
+    kind: str,
+    at: datetime,
+    actor_id: uuid.UUID | None,
+    reason: str | None = None,
+) -> None:
+    """Append one status fact: activated/deactivated, suspended/lifted, archived/restored."""
+    model = STATUS_FACTS[kind]
+    values: dict[str, Any] = {"organization_id": organization_id, "kind": kind}
+    if model is OrganizationSuspension:
+        values["reason"] = reason
+    await append(db, model, occurred_at=at, actor_id=actor_id, **values)
+
+
+# ---------------------------------------------------------------------------------- composition
 
 ACTIVE, INACTIVE, SUSPENDED, ARCHIVED = "active", "inactive", "suspended", "archived"
 OWNER, ADMIN, MEMBER = "owner", "admin", "member"
@@ -145,6 +193,75 @@ async def get_org_state(db: AsyncSession, organization_id: uuid.UUID) -> OrgStat
 
 
 @dataclass(frozen=True, slots=True)
+class MemberFacts:
+    """One user's current membership and admin grant in one organization."""
+
+    is_member: bool
+    is_admin: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OrgStanding:
+    """An organization's current state with its raw status facts, and the facts of some users.
+
+    What a mutation re-reads inside the organization lock before it applies a rule.
+    """
+
+    state: OrgState
+    active_kind: str | None
+    suspension_kind: str | None
+    archive_kind: str | None
+    users: dict[uuid.UUID, MemberFacts]
+
+    def facts(self, user_id: uuid.UUID) -> MemberFacts:
+        return self.users.get(user_id, MemberFacts(is_member=False, is_admin=False))
+
+    def role(self, user_id: uuid.UUID) -> str | None:
+        facts = self.facts(user_id)
+        return role_of(user_id, is_member=facts.is_member, is_admin=facts.is_admin, owner_id=self.state.owner_id)
+
+
+async def get_standing(
+    db: AsyncSession, organization_id: uuid.UUID, user_ids: list[uuid.UUID]
+) -> OrgStanding | None:
+    """The organization's state and the membership/admin facts of `user_ids`: one query."""
+    unique = list(dict.fromkeys(user_ids))
+    per_user: list[Any] = []
+    for i, user_id in enumerate(unique):
+        key = {"organization_id": organization_id, "user_id": user_id}
+        per_user += [
+            latest_kind(OrganizationMember, key).label(f"member_{i}"),
+            latest_kind(OrganizationAdmin, key).label(f"admin_{i}"),
+        ]
+    stmt = select(
+        Organization.id,
+        Organization.created_at,
+        Organization.created_by,
+        *_state_columns(organization_id),
+        *per_user,
+    ).where(Organization.id == organization_id)
+    row = (await db.execute(stmt)).one_or_none()
+    if row is None:
+        return None
+    mapping = row._mapping
+    return OrgStanding(
+        state=_org_state(row),
+        active_kind=row.active_kind,
+        suspension_kind=row.suspension_kind,
+        archive_kind=row.archive_kind,
+        users={
+            user_id: MemberFacts(
+                is_member=mapping[f"member_{i}"] == "added", is_admin=mapping[f"admin_{i}"] == "granted"
+            )
+            for i, user_id in enumerate(unique)
+        },
+    )
+
+
+# --------------------------------------------------------------------------------- my orgs
+
+
+@dataclass(frozen=True, slots=True)
 class Membership:
     """One organization the user currently belongs to, with the user's role there."""
 
@@ -153,32 +270,295 @@ class Membership:
     added_at: datetime
 
 
+# An archived organization is invisible to everyone but its owner (SPEC §5).
+_VISIBLE_TO_MEMBER = (
+    "(SELECT a.kind FROM organization_archives a WHERE a.organization_id = w.key "
+    "ORDER BY a.id DESC LIMIT 1) IS DISTINCT FROM 'archived' "
+    "OR (SELECT o.user_id FROM organization_owners o WHERE o.organization_id = w.key "
+    "ORDER BY o.id DESC LIMIT 1) = :user_id"
+)
+
+
 async def memberships_of_user(
-    db: AsyncSession, user_id: uuid.UUID, *, after: uuid.UUID | None = None, limit: int = 50
+    db: AsyncSession,
+    user_id: uuid.UUID,
+    *,
+    after: uuid.UUID | None = None,
+    limit: int = 50,
+    include_archived: bool = False,
 ) -> list[Membership]:
-    """The user's current memberships, ascending by organization id, one page (keyset `after`)."""
-    page = await latest_per_key_page(
-        db, OrganizationMember, {"user_id": user_id}, "organization_id", state="added", after=after, limit=limit
+    """The user's current memberships, ascending by organization id, one page (keyset `after`).
+
+    One statement: the walk over the user's memberships fused with each organization's state
+    and the user's admin grant there. Archived organizations the user does not own are left out
+    (before the page limit) unless `include_archived`.
+    """
+    page = latest_per_key_subquery(
+        OrganizationMember,
+        {"user_id": user_id},
+        "organization_id",
+        state="added",
+        after=after,
+        limit=limit,
+        where=None if include_archived else _VISIBLE_TO_MEMBER,
     )
-    if not page:
-        return []
-    ids = [row.key for row in page]
-    added = {row.key: row.occurred_at for row in page}
-    org_id = Organization.id
-    stmt = (
-        select(
-            Organization.id,
-            Organization.created_at,
-            Organization.created_by,
-            *_state_columns(org_id),
-            latest_kind(OrganizationAdmin, {"organization_id": org_id, "user_id": user_id}).label("admin_kind"),
-        )
-        .where(Organization.id.in_(ids))
-        .order_by(Organization.id)
-    )
+    org_id = page.c.key
+    base = select(Organization).where(Organization.id == org_id)
+    # Point lookups per row, not a join: the planner may not pick a join order that stays flat.
+    stmt = select(
+        org_id.label("id"),
+        base.with_only_columns(Organization.created_at).scalar_subquery().label("created_at"),
+        base.with_only_columns(Organization.created_by).scalar_subquery().label("created_by"),
+        *_state_columns(org_id),
+        latest_kind(OrganizationAdmin, {"organization_id": org_id, "user_id": user_id}).label("admin_kind"),
+        page.c.occurred_at.label("added_at"),
+    ).order_by(org_id)
     result = []
     for row in (await db.execute(stmt)).all():
         state = _org_state(row)
         role = role_of(user_id, is_member=True, is_admin=row.admin_kind == "granted", owner_id=state.owner_id)
-        result.append(Membership(organization=state, role=role or MEMBER, added_at=added[row.id]))
+        result.append(Membership(organization=state, role=role or MEMBER, added_at=row.added_at))
     return result
+
+
+# ------------------------------------------------------------------ members, admins, owner
+
+
+@dataclass(frozen=True, slots=True)
+class MemberEntry:
+    user_id: uuid.UUID
+    display_name: str | None
+    role: str
+    added_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AdminEntry:
+    user_id: uuid.UUID
+    display_name: str | None
+    granted_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerEntry:
+    user_id: uuid.UUID
+    display_name: str | None
+    since: datetime
+
+
+def _display_name(user_id: Any) -> Any:
+    # The person's current name, also for past state: names are not organization facts.
+    return latest_column(UserProfile, "display_name", {"user_id": user_id}).label("display_name")
+
+
+async def members_page(
+    db: AsyncSession,
+    organization_id: uuid.UUID,
+    *,
+    after: uuid.UUID | None = None,
+    limit: int = 50,
+    as_of: datetime | None = None,
+) -> list[MemberEntry]:
+    """Members (now, or as of `as_of`) ascending by user id, with name and role: one statement.
+
+    The loose-index-scan walk of `latest_per_key_subquery`, each row fused with its user's
+    display name and admin grant (as of the same instant) and the organization's owner then.
+    """
+    org_key = {"organization_id": organization_id}
+    page = latest_per_key_subquery(
+        OrganizationMember, org_key, "user_id", state="added", after=after, limit=limit, as_of=as_of
+    )
+    user_id = page.c.key
+    stmt = select(
+        user_id.label("user_id"),
+        page.c.occurred_at.label("added_at"),
+        _display_name(user_id),
+        latest_kind(OrganizationAdmin, {**org_key, "user_id": user_id}, as_of).label("admin_kind"),
+        latest_column(OrganizationOwner, "user_id", org_key, as_of).label("owner_id"),
+    ).order_by(user_id)
+    return [
+        MemberEntry(
+            user_id=row.user_id,
+            display_name=row.display_name,
+            role=role_of(row.user_id, is_member=True, is_admin=row.admin_kind == "granted", owner_id=row.owner_id)
+            or MEMBER,
+            added_at=row.added_at,
+        )
+        for row in (await db.execute(stmt)).all()
+    ]
+
+
+async def admins_page(
+    db: AsyncSession,
+    organization_id: uuid.UUID,
+    *,
+    after: uuid.UUID | None = None,
+    limit: int = 50,
+    as_of: datetime | None = None,
+) -> list[AdminEntry]:
+    """Users holding an admin grant (now, or as of `as_of`) ascending by user id: one statement."""
+    page = latest_per_key_subquery(
+        OrganizationAdmin, {"organization_id": organization_id}, "user_id",
+        state="granted", after=after, limit=limit, as_of=as_of,
+    )
+    user_id = page.c.key
+    stmt = select(user_id.label("user_id"), page.c.occurred_at.label("granted_at"), _display_name(user_id)).order_by(
+        user_id
+    )
+    return [
+        AdminEntry(user_id=row.user_id, display_name=row.display_name, granted_at=row.granted_at)
+        for row in (await db.execute(stmt)).all()
+    ]
+
+
+async def owner_at(
+    db: AsyncSession, organization_id: uuid.UUID, *, as_of: datetime | None = None
+) -> OwnerEntry | None:
+    """The owner (now, or as of `as_of`) and since when: one statement; None before the first."""
+    owner = (
+        select(OrganizationOwner.user_id, OrganizationOwner.occurred_at)
+        .where(OrganizationOwner.organization_id == organization_id)
+    )
+    if as_of is None:
+        owner = owner.order_by(OrganizationOwner.id.desc())
+    else:
+        owner = owner.where(OrganizationOwner.occurred_at <= as_of).order_by(
+            OrganizationOwner.occurred_at.desc(), OrganizationOwner.id.desc()
+        )
+    current = owner.limit(1).subquery("current_owner")
+    stmt = select(current.c.user_id, current.c.occurred_at, _display_name(current.c.user_id))
+    row = (await db.execute(stmt)).one_or_none()
+    return OwnerEntry(user_id=row.user_id, display_name=row.display_name, since=row.occurred_at) if row else None
+
+
+# ----------------------------------------------------------------------------------- events
+
+
+@dataclass(frozen=True, slots=True)
+class OrgEvent:
+    """One fact of the organization's history. `(occurred_at, rank, seq)` orders and pages them."""
+
+    source: str
+    rank: int
+    seq: int
+    type: str
+    actor_id: uuid.UUID | None
+    subject_id: uuid.UUID | None
+    occurred_at: datetime
+    details: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return f"{self.source}:{self.seq}"
+
+
+@dataclass(frozen=True, slots=True)
+class EventPosition:
+    """Keyset position in the history: events strictly older than this one come next."""
+
+    occurred_at: datetime
+    rank: int
+    seq: int
+
+
+# (source, rank, table, type, subject, details). Within one instant, higher ranks come first,
+# so a creation reads newest first as owner → admin → member → "organization.created".
+_EVENT_SOURCES: tuple[tuple[str, int, str, str, str, str], ...] = (
+    (
+        "profile", 1, "organization_profile",
+        "CASE WHEN x.id = (SELECT min(p0.id) FROM organization_profile p0 WHERE p0.organization_id = :org) "
+        "THEN 'organization.created' ELSE 'organization.profile_updated' END",
+        "CAST(:org AS uuid)",
+        "jsonb_build_object('name', x.name, 'description', x.description)",
+    ),
+    ("member", 2, "organization_members", "'member.' || x.kind", "x.user_id", "'{}'::jsonb"),
+    ("admin", 3, "organization_admins", "'admin.' || x.kind", "x.user_id", "'{}'::jsonb"),
+    (
+        "owner", 4, "organization_owners", "'owner.changed'", "x.user_id",
+        "jsonb_build_object('previous_owner_id', (SELECT o0.user_id FROM organization_owners o0 "
+        "WHERE o0.organization_id = :org AND o0.id < x.id ORDER BY o0.id DESC LIMIT 1))",
+    ),
+    ("status", 5, "organization_active_status", "'organization.' || x.kind", "CAST(:org AS uuid)", "'{}'::jsonb"),
+    (
+        "suspension", 6, "organization_suspensions",
+        "CASE x.kind WHEN 'suspended' THEN 'organization.suspended' ELSE 'organization.unsuspended' END",
+        "CAST(:org AS uuid)",
+        "jsonb_build_object('reason', x.reason)",
+    ),
+    ("archive", 7, "organization_archives", "'organization.' || x.kind", "CAST(:org AS uuid)", "'{}'::jsonb"),
+)
+EVENT_RANKS = {source: rank for source, rank, *_ in _EVENT_SOURCES}
+_MAX_SEQ = 2**63 - 1
+_END_OF_TIME = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def _events_sql() -> str:
+    # Each branch reads at most one page from its (organization_id, occurred_at DESC, id DESC)
+    # index, starting strictly below the cursor; the outer sort merges at most 7 pages.
+    branches = [
+        f"""(SELECT '{source}' AS source, {rank} AS rank, x.id AS seq, x.occurred_at, x.actor_id,
+        {type_} AS type, {subject} AS subject_id, {details} AS details
+    FROM {table} x
+    WHERE x.organization_id = :org
+      AND (x.occurred_at, x.id) < (CAST(:before AS timestamptz), CAST(:bound_{source} AS bigint))
+    ORDER BY x.occurred_at DESC, x.id DESC
+    LIMIT :page_limit)"""
+        for source, rank, table, type_, subject, details in _EVENT_SOURCES
+    ]
+    union = "\n    UNION ALL\n    ".join(branches)
+    return f"""SELECT e.source, e.rank, e.seq, e.occurred_at, e.actor_id, e.type, e.subject_id, e.details
+FROM (
+    {union}
+) e
+ORDER BY e.occurred_at DESC, e.rank DESC, e.seq DESC
+LIMIT :page_limit"""
+
+
+_EVENTS = (
+    text(_events_sql())
+    .columns(
+        sql_column("source", String),
+        sql_column("rank", BigInteger),
+        sql_column("seq", BigInteger),
+        sql_column("occurred_at", DateTime(timezone=True)),
+        sql_column("actor_id", UUID(as_uuid=True)),
+        sql_column("type", String),
+        sql_column("subject_id", UUID(as_uuid=True)),
+        sql_column("details", JSONB),
+    )
+)
+
+
+async def events_page(
+    db: AsyncSession, organization_id: uuid.UUID, *, before: EventPosition | None = None, limit: int = 50
+) -> list[OrgEvent]:
+    """The organization's history newest first, strictly after `before` in that order: one statement."""
+    params: dict[str, Any] = {"org": organization_id, "page_limit": limit}
+    if before is None:
+        params["before"] = _END_OF_TIME
+        params |= {f"bound_{source}": _MAX_SEQ for source in EVENT_RANKS}
+    else:
+        params["before"] = before.occurred_at
+        for source, rank in EVENT_RANKS.items():
+            # Same instant: lower ranks come after the cursor's (all of them), the cursor's own
+            # table continues below its id, higher ranks were already served (none).
+            if rank < before.rank:
+                params[f"bound_{source}"] = _MAX_SEQ
+            elif rank == before.rank:
+                params[f"bound_{source}"] = before.seq
+            else:
+                params[f"bound_{source}"] = 0
+    rows = (await db.execute(_EVENTS, params)).all()
+    return [
+        OrgEvent(
+            source=row.source,
+            rank=row.rank,
+            seq=row.seq,
+            type=row.type,
+            actor_id=row.actor_id,
+            subject_id=row.subject_id,
+            occurred_at=row.occurred_at,
+            details=row.details or {},
+        )
+        for row in rows
+    ]

@@ -1,19 +1,138 @@
-"""Organization rules: creation, membership, admins, ownership, lifecycle."""
+"""Organization rules: creation, membership, admins, ownership, lifecycle — and the reads.
+
+Every org-scoped function takes the caller's `OrgContext` (from the guard in `api/deps.py`).
+Reads check the policy against it and read once. Mutations lock the organization, re-read the
+caller's standing and the organization's state inside the lock, check again and only then
+append facts — so concurrent requests cannot break an invariant (one owner; the owner is a
+member and an admin; every admin is a member). Nothing here commits: the request's transaction
+does. `ctx.now` is the request's instant (the injectable clock's, read once by the guard).
+"""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.errors import Conflict, NotFound
 from app.repositories import organizations as orgs
+from app.repositories import users as users_repo
+from app.repositories.organizations import (
+    AdminEntry,
+    EventPosition,
+    MemberEntry,
+    Membership,
+    OrgEvent,
+    OrgStanding,
+    OrgState,
+    OwnerEntry,
+)
+from app.repositories.sessions import Principal
+from app.repositories.users import UserState
+from app.services import policies
+from app.services.emails import normalize_email
+from app.services.policies import Action, OrgContext, OrganizationNotFound
+
+T = TypeVar("T")
+
+# ------------------------------------------------------------------------------------- errors
+
+
+class UserNotFound(NotFound):
+    code, detail = "user_not_found", "No such user."
+
+
+class OwnerNotFound(NotFound):
+    code, detail = "owner_not_found", "The organization had no owner at that instant."
+
+
+class UserNotActive(Conflict):
+    code, detail = "user_not_active", "Only active users can be added, made admin or made owner."
+
+
+class AlreadyMember(Conflict):
+    code, detail = "already_member", "The user is already a member."
+
+
+class NotAMember(Conflict):
+    code, detail = "not_a_member", "The user is not a member of this organization."
+
+
+class AlreadyAdmin(Conflict):
+    code, detail = "already_admin", "The user is already an admin."
+
+
+class NotAnAdmin(Conflict):
+    code, detail = "not_an_admin", "The user is not an admin of this organization."
+
+
+class OwnerCannotLeave(Conflict):
+    code, detail = "owner_cannot_leave", "The owner cannot leave; transfer ownership first."
+
+
+class OwnerCannotBeRemoved(Conflict):
+    code, detail = "owner_cannot_be_removed", "The owner cannot be removed; transfer ownership first."
+
+
+class OwnerCannotLoseAdmin(Conflict):
+    code, detail = "owner_cannot_lose_admin", "The owner cannot lose admin; transfer ownership first."
+
+
+class AlreadyOwner(Conflict):
+    code, detail = "already_owner", "The user already owns this organization."
+
+
+class AlreadyActive(Conflict):
+    code, detail = "already_active", "The organization is already active."
+
+
+class AlreadyInactive(Conflict):
+    code, detail = "already_inactive", "The organization is already inactive."
+
+
+class AlreadySuspended(Conflict):
+    code, detail = "already_suspended", "The organization is already suspended."
+
+
+class NotSuspended(Conflict):
+    code, detail = "not_suspended", "The organization is not suspended."
+
+
+class AlreadyArchived(Conflict):
+    code, detail = "already_archived", "The organization is already archived."
+
+
+class NotArchived(Conflict):
+    code, detail = "not_archived", "The organization is not archived."
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a keyset-paginated list; `more` when a next page exists."""
+
+    items: list[T]
+    more: bool
+
+
+def _page(rows: list[T], limit: int) -> Page[T]:
+    # Every list reads limit + 1 rows: the extra one only says whether to hand out a cursor.
+    return Page(items=rows[:limit], more=len(rows) > limit)
+
+
+# --------------------------------------------------------------------- creation, my orgs, entry
 
 
 async def create_organization(
     db: AsyncSession, *, creator_id: uuid.UUID, name: str, description: str | None = None, now: datetime
 ) -> uuid.UUID:
-    """A new organization whose creator is its owner and member (one transaction)."""
+    """A new organization whose creator is its owner, member and admin (one transaction).
+
+    The owner always holds an admin grant (also after a transfer), so the admins list shows the
+    owner and "the owner cannot lose admin" is a rule on an ordinary grant.
+    """
     organization_id = uuid.uuid4()
     await orgs.create_organization(db, organization_id=organization_id, created_by=creator_id, at=now)
     await orgs.lock_organization(db, organization_id)
@@ -23,8 +142,32 @@ async def create_organization(
     await orgs.add_member_event(
         db, organization_id=organization_id, user_id=creator_id, kind="added", at=now, actor_id=creator_id
     )
+    await orgs.add_admin_event(
+        db, organization_id=organization_id, user_id=creator_id, kind="granted", at=now, actor_id=creator_id
+    )
     await orgs.set_owner(db, organization_id=organization_id, user_id=creator_id, at=now, actor_id=creator_id)
     return organization_id
+
+
+async def found_organization(
+    db: AsyncSession, *, creator_id: uuid.UUID, name: str, description: str | None = None, now: datetime
+) -> Membership:
+    """`create_organization`, answered as the creator's new membership (no extra read)."""
+    organization_id = await create_organization(
+        db, creator_id=creator_id, name=name, description=description, now=now
+    )
+    state = OrgState(
+        id=organization_id, created_at=now, created_by=creator_id, name=name, description=description,
+        status=policies.ACTIVE, owner_id=creator_id,
+    )
+    return Membership(organization=state, role=policies.OWNER, added_at=now)
+
+
+async def list_my_organizations(
+    db: AsyncSession, *, user_id: uuid.UUID, after: uuid.UUID | None = None, limit: int = 50
+) -> Page[Membership]:
+    """The caller's organizations with their role; archived ones only where they are the owner."""
+    return _page(await orgs.memberships_of_user(db, user_id, after=after, limit=limit + 1), limit)
 
 
 async def can_enter(db: AsyncSession, *, user_id: uuid.UUID, organization_id: uuid.UUID) -> bool:
@@ -42,3 +185,317 @@ async def can_enter(db: AsyncSession, *, user_id: uuid.UUID, organization_id: uu
 
 def _just_before(value: uuid.UUID) -> uuid.UUID | None:
     return uuid.UUID(int=value.int - 1) if value.int else None
+
+
+# ------------------------------------------------------------------------------------ context
+
+
+def _context(
+    standing: OrgStanding, *, user_id: uuid.UUID, is_platform_admin: bool, now: datetime
+) -> OrgContext:
+    return policies.visible(
+        OrgContext(
+            organization_id=standing.state.id,
+            user_id=user_id,
+            role=standing.role(user_id),
+            is_platform_admin=is_platform_admin,
+            status=standing.state.status,
+            owner_id=standing.state.owner_id,
+            now=now,
+        )
+    )
+
+
+def org_context(principal: Principal, *, now: datetime) -> OrgContext:
+    """The guard's context from the principal query's org columns; 404 when not visible."""
+    access = principal.org
+    if access is None or not access.exists:
+        raise OrganizationNotFound()
+    owner_id = access.owner_id
+    return policies.visible(
+        OrgContext(
+            organization_id=access.organization_id,
+            user_id=principal.user_id,
+            role=orgs.role_of(
+                principal.user_id, is_member=access.is_member, is_admin=access.is_admin, owner_id=owner_id
+            ),
+            is_platform_admin=principal.is_platform_admin,
+            status=orgs.organization_status(access.active_kind, access.suspension_kind, access.archive_kind),
+            owner_id=owner_id,
+            now=now,
+        )
+    )
+
+
+async def load_context(
+    db: AsyncSession, *, organization_id: uuid.UUID, user_id: uuid.UUID, is_platform_admin: bool, now: datetime
+) -> OrgContext:
+    """An `OrgContext` without a token (jobs, tests): the same composition as the guard's."""
+    standing = await orgs.get_standing(db, organization_id, [user_id])
+    if standing is None:
+        raise OrganizationNotFound()
+    return _context(standing, user_id=user_id, is_platform_admin=is_platform_admin, now=now)
+
+
+async def _lock(db: AsyncSession, ctx: OrgContext, *user_ids: uuid.UUID) -> tuple[OrgContext, OrgStanding]:
+    """Lock the organization, then re-read the caller's standing (and `user_ids`') inside the lock."""
+    if not await orgs.lock_organization(db, ctx.organization_id):
+        raise OrganizationNotFound()
+    standing = await orgs.get_standing(db, ctx.organization_id, [ctx.user_id, *user_ids])
+    if standing is None:
+        raise OrganizationNotFound()
+    fresh = _context(standing, user_id=ctx.user_id, is_platform_admin=ctx.is_platform_admin, now=ctx.now)
+    return fresh, standing
+
+
+async def _active_user(db: AsyncSession, user_id: uuid.UUID) -> UserState:
+    """The user, locked against a concurrent status change until commit; 404 / 409 otherwise."""
+    if not await users_repo.lock_user(db, user_id):
+        raise UserNotFound()
+    user = await users_repo.get_user_state(db, user_id)
+    if user is None:
+        raise UserNotFound()
+    if not user.is_active:
+        raise UserNotActive()
+    return user
+
+
+# -------------------------------------------------------------------------------------- reads
+
+
+async def get_organization(db: AsyncSession, ctx: OrgContext) -> OrgState:
+    policies.require(ctx, Action.READ_ORG, policies.can_read_org(ctx))
+    state = await orgs.get_org_state(db, ctx.organization_id)
+    if state is None:
+        raise OrganizationNotFound()
+    return state
+
+
+def _require_read(ctx: OrgContext, as_of: datetime | None) -> None:
+    policies.require(ctx, Action.READ, policies.can_read_org(ctx))
+    if as_of is not None:
+        policies.require(ctx, Action.READ_HISTORY, policies.can_read_history(ctx))
+
+
+async def list_members(
+    db: AsyncSession,
+    ctx: OrgContext,
+    *,
+    after: uuid.UUID | None = None,
+    limit: int = 50,
+    as_of: datetime | None = None,
+) -> Page[MemberEntry]:
+    """Members with their role, now or as of an instant (admins and up), by user id."""
+    _require_read(ctx, as_of)
+    rows = await orgs.members_page(db, ctx.organization_id, after=after, limit=limit + 1, as_of=as_of)
+    return _page(rows, limit)
+
+
+async def list_admins(
+    db: AsyncSession,
+    ctx: OrgContext,
+    *,
+    after: uuid.UUID | None = None,
+    limit: int = 50,
+    as_of: datetime | None = None,
+) -> Page[AdminEntry]:
+    """Admins (the owner included), now or as of an instant (admins and up), by user id."""
+    _require_read(ctx, as_of)
+    rows = await orgs.admins_page(db, ctx.organization_id, after=after, limit=limit + 1, as_of=as_of)
+    return _page(rows, limit)
+
+
+async def get_owner(db: AsyncSession, ctx: OrgContext, *, as_of: datetime | None = None) -> OwnerEntry:
+    """The owner now, or as of an instant (404 `owner_not_found` before the organization existed)."""
+    _require_read(ctx, as_of)
+    owner = await orgs.owner_at(db, ctx.organization_id, as_of=as_of)
+    if owner is None:
+        raise OwnerNotFound()
+    return owner
+
+
+async def list_events(
+    db: AsyncSession, ctx: OrgContext, *, before: EventPosition | None = None, limit: int = 50
+) -> Page[OrgEvent]:
+    """The organization's whole history, newest first (admins and up)."""
+    policies.require(ctx, Action.READ_HISTORY, policies.can_read_history(ctx))
+    rows = await orgs.events_page(db, ctx.organization_id, before=before, limit=limit + 1)
+    return _page(rows, limit)
+
+
+# ---------------------------------------------------------------------------------- mutations
+
+
+_UNSET = object()
+
+
+async def update_profile(
+    db: AsyncSession, ctx: OrgContext, *, name: str | None = None, description: str | None | object = _UNSET
+) -> OrgState:
+    """A new profile fact: the given fields, the current values for the others."""
+    policies.require(ctx, Action.UPDATE_PROFILE, policies.can_update_profile(ctx))
+    ctx, standing = await _lock(db, ctx)
+    policies.require(ctx, Action.UPDATE_PROFILE, policies.can_update_profile(ctx))
+    state = standing.state
+    new_name = state.name if name is None else name
+    new_description = state.description if description is _UNSET else description
+    assert new_description is None or isinstance(new_description, str)
+    await orgs.add_profile(
+        db, organization_id=state.id, name=new_name, description=new_description, at=ctx.now, actor_id=ctx.user_id
+    )
+    return replace(state, name=new_name, description=new_description)
+
+
+async def add_member(
+    db: AsyncSession, ctx: OrgContext, *, user_id: uuid.UUID | None = None, email: str | None = None
+) -> MemberEntry:
+    """Add an existing, active user (by id or by email) as a plain member."""
+    policies.require(ctx, Action.ADD_MEMBER, policies.can_add_member(ctx))
+    ctx, _ = await _lock(db, ctx)
+    policies.require(ctx, Action.ADD_MEMBER, policies.can_add_member(ctx))
+    # Resolved only once the caller may add members: nobody else learns whether an email exists.
+    if email is not None:
+        credential = await users_repo.find_credential_by_email(db, normalize_email(email))
+        if credential is None:
+            raise UserNotFound()
+        user_id = credential.user_id
+    if user_id is None:
+        raise UserNotFound()
+    standing = await orgs.get_standing(db, ctx.organization_id, [user_id])
+    if standing is not None and standing.facts(user_id).is_member:
+        raise AlreadyMember()
+    user = await _active_user(db, user_id)
+    await orgs.add_member_event(
+        db, organization_id=ctx.organization_id, user_id=user_id, kind="added", at=ctx.now, actor_id=ctx.user_id
+    )
+    return MemberEntry(user_id=user_id, display_name=user.display_name, role=policies.MEMBER, added_at=ctx.now)
+
+
+async def remove_member(db: AsyncSession, ctx: OrgContext, *, user_id: uuid.UUID) -> None:
+    """Remove a member, or leave (`user_id` is the caller). An admin's grant goes with them."""
+    ctx, standing = await _lock(db, ctx, user_id)
+    target_role = standing.role(user_id)
+    is_self = user_id == ctx.user_id
+    policies.require(ctx, Action.REMOVE_MEMBER, policies.can_remove_member(ctx, target_role, is_self))
+    if target_role is None:
+        raise NotAMember()
+    if target_role == policies.OWNER:
+        raise OwnerCannotLeave() if is_self else OwnerCannotBeRemoved()
+    if standing.facts(user_id).is_admin:
+        await orgs.add_admin_event(
+            db, organization_id=ctx.organization_id, user_id=user_id, kind="revoked", at=ctx.now, actor_id=ctx.user_id
+        )
+    await orgs.add_member_event(
+        db, organization_id=ctx.organization_id, user_id=user_id, kind="removed", at=ctx.now, actor_id=ctx.user_id
+    )
+
+
+async def grant_admin(db: AsyncSession, ctx: OrgContext, *, user_id: uuid.UUID) -> AdminEntry:
+    """Make a current, active member an admin."""
+    policies.require(ctx, Action.GRANT_ADMIN, policies.can_manage_admins(ctx))
+    ctx, standing = await _lock(db, ctx, user_id)
+    policies.require(ctx, Action.GRANT_ADMIN, policies.can_manage_admins(ctx))
+    facts = standing.facts(user_id)
+    if not facts.is_member:
+        raise NotAMember()
+    if facts.is_admin:
+        raise AlreadyAdmin()
+    user = await _active_user(db, user_id)
+    await orgs.add_admin_event(
+        db, organization_id=ctx.organization_id, user_id=user_id, kind="granted", at=ctx.now, actor_id=ctx.user_id
+    )
+    return AdminEntry(user_id=user_id, display_name=user.display_name, granted_at=ctx.now)
+
+
+async def revoke_admin(db: AsyncSession, ctx: OrgContext, *, user_id: uuid.UUID) -> None:
+    """Take an admin grant back (never the owner's)."""
+    policies.require(ctx, Action.REVOKE_ADMIN, policies.can_manage_admins(ctx))
+    ctx, standing = await _lock(db, ctx, user_id)
+    policies.require(ctx, Action.REVOKE_ADMIN, policies.can_manage_admins(ctx))
+    if user_id == standing.state.owner_id:
+        raise OwnerCannotLoseAdmin()
+    if not standing.facts(user_id).is_admin:
+        raise NotAnAdmin()
+    await orgs.add_admin_event(
+        db, organization_id=ctx.organization_id, user_id=user_id, kind="revoked", at=ctx.now, actor_id=ctx.user_id
+    )
+
+
+async def transfer_ownership(db: AsyncSession, ctx: OrgContext, *, user_id: uuid.UUID) -> OwnerEntry:
+    """Make a current, active member the owner; the previous owner stays an admin (and member)."""
+    policies.require(ctx, Action.TRANSFER_OWNERSHIP, policies.can_transfer_ownership(ctx))
+    ctx, standing = await _lock(db, ctx, user_id)
+    policies.require(ctx, Action.TRANSFER_OWNERSHIP, policies.can_transfer_ownership(ctx))
+    facts = standing.facts(user_id)
+    if not facts.is_member:
+        raise NotAMember()
+    previous = standing.state.owner_id
+    if user_id == previous:
+        raise AlreadyOwner()
+    user = await _active_user(db, user_id)
+    org_id, now, actor = ctx.organization_id, ctx.now, ctx.user_id
+    await orgs.set_owner(db, organization_id=org_id, user_id=user_id, at=now, actor_id=actor)
+    if not facts.is_admin:
+        await orgs.add_admin_event(db, organization_id=org_id, user_id=user_id, kind="granted", at=now, actor_id=actor)
+    if previous is not None:
+        # The owner always holds a grant; re-grant only if an older history says otherwise.
+        before = standing if previous in standing.users else await orgs.get_standing(db, org_id, [previous])
+        if before is not None and not before.facts(previous).is_admin:
+            await orgs.add_admin_event(
+                db, organization_id=org_id, user_id=previous, kind="granted", at=now, actor_id=actor
+            )
+    return OwnerEntry(user_id=user_id, display_name=user.display_name, since=now)
+
+
+async def _change_status(
+    db: AsyncSession, ctx: OrgContext, action: Action, *, reason: str | None = None
+) -> OrgState:
+    allowed = policies.can_suspend if action in policies.SUSPENSION else policies.can_change_lifecycle
+    policies.require(ctx, action, allowed(ctx))
+    ctx, standing = await _lock(db, ctx)
+    policies.require(ctx, action, allowed(ctx))
+    deactivated = standing.active_kind == "deactivated"
+    suspended = standing.suspension_kind == "suspended"
+    archived = standing.archive_kind == "archived"
+    conflicts: dict[Action, tuple[bool, type[Conflict], str]] = {
+        Action.ACTIVATE: (not deactivated, AlreadyActive, "activated"),
+        Action.DEACTIVATE: (deactivated, AlreadyInactive, "deactivated"),
+        Action.SUSPEND: (suspended, AlreadySuspended, "suspended"),
+        Action.UNSUSPEND: (not suspended, NotSuspended, "lifted"),
+        Action.ARCHIVE: (archived, AlreadyArchived, "archived"),
+        Action.RESTORE: (not archived, NotArchived, "restored"),
+    }
+    conflict, error, kind = conflicts[action]
+    if conflict:
+        raise error()
+    await orgs.add_status_event(
+        db, organization_id=ctx.organization_id, kind=kind, at=ctx.now, actor_id=ctx.user_id, reason=reason
+    )
+    # Memberships, grants and ownership are untouched: lifting a status brings them all back.
+    state = await orgs.get_org_state(db, ctx.organization_id)
+    assert state is not None
+    return state
+
+
+async def activate(db: AsyncSession, ctx: OrgContext) -> OrgState:
+    return await _change_status(db, ctx, Action.ACTIVATE)
+
+
+async def deactivate(db: AsyncSession, ctx: OrgContext) -> OrgState:
+    return await _change_status(db, ctx, Action.DEACTIVATE)
+
+
+async def suspend(db: AsyncSession, ctx: OrgContext, *, reason: str) -> OrgState:
+    return await _change_status(db, ctx, Action.SUSPEND, reason=reason)
+
+
+async def unsuspend(db: AsyncSession, ctx: OrgContext) -> OrgState:
+    return await _change_status(db, ctx, Action.UNSUSPEND)
+
+
+async def archive(db: AsyncSession, ctx: OrgContext) -> OrgState:
+    return await _change_status(db, ctx, Action.ARCHIVE)
+
+
+async def restore(db: AsyncSession, ctx: OrgContext) -> OrgState:
+    return await _change_status(db, ctx, Action.RESTORE)

@@ -1,0 +1,258 @@
+"""Organizations (SPEC §6): parse, call one service, shape the answer.
+
+Every `/{org_id}` route takes `OrgContextDep`, the one tenancy guard (authentication and the
+caller's standing in one query; 404 for anything the caller may not see). The rules — status,
+permission table, conflicts — live in `services/organizations.py` and `services/policies.py`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.api.deps import ClockDep, CurrentPrincipal, OrgContextDep, SessionDep
+from app.repositories.organizations import (
+    EVENT_RANKS,
+    AdminEntry,
+    EventPosition,
+    MemberEntry,
+    Membership,
+    OrgEvent,
+    OrgState,
+    OwnerEntry,
+)
+from app.schemas.common import (
+    Cursor,
+    InvalidCursor,
+    Limit,
+    ListResponse,
+    aware,
+    decode_after,
+    decode_cursor,
+    encode_after,
+    encode_cursor,
+)
+from app.schemas.organizations import (
+    AdminRead,
+    EventRead,
+    MemberAdd,
+    MemberRead,
+    MyOrganizationRead,
+    OrganizationCreate,
+    OrganizationRead,
+    OrganizationUpdate,
+    OwnerRead,
+    SuspendBody,
+    UserRef,
+)
+from app.services import organizations as service
+
+router = APIRouter(prefix="/organizations", tags=["organizations"])
+
+AsOf = Annotated[
+    datetime | None,
+    Query(description="ISO-8601 instant: answer with the state at that instant (naive means UTC)."),
+]
+
+
+def _org(state: OrgState) -> OrganizationRead:
+    return OrganizationRead(
+        id=state.id, name=state.name, description=state.description, status=state.status, created_at=state.created_at
+    )
+
+
+def _my_org(membership: Membership) -> MyOrganizationRead:
+    state = membership.organization
+    return MyOrganizationRead(
+        id=state.id, name=state.name, description=state.description, status=state.status,
+        created_at=state.created_at, role=membership.role,
+    )
+
+
+def _member(entry: MemberEntry) -> MemberRead:
+    return MemberRead(user_id=entry.user_id, display_name=entry.display_name, role=entry.role, added_at=entry.added_at)
+
+
+def _admin(entry: AdminEntry) -> AdminRead:
+    return AdminRead(user_id=entry.user_id, display_name=entry.display_name, granted_at=entry.granted_at)
+
+
+def _owner(entry: OwnerEntry) -> OwnerRead:
+    return OwnerRead(user_id=entry.user_id, display_name=entry.display_name, since=entry.since)
+
+
+def _event(event: OrgEvent) -> EventRead:
+    return EventRead(
+        id=event.id, type=event.type, actor_id=event.actor_id, subject_id=event.subject_id,
+        occurred_at=event.occurred_at, details=event.details,
+    )
+
+
+def _event_cursor(event: OrgEvent) -> str:
+    return encode_cursor({"k": "events", "t": event.occurred_at.isoformat(), "r": event.rank, "i": event.seq})
+
+
+def _event_position(cursor: str | None) -> EventPosition | None:
+    if cursor is None:
+        return None
+    data = decode_cursor(cursor, "events")
+    instant, rank, seq = data.get("t"), data.get("r"), data.get("i")
+    if not (isinstance(instant, str) and type(rank) is int and type(seq) is int):
+        raise InvalidCursor()
+    if rank not in EVENT_RANKS.values() or not 0 < seq < 2**63:
+        raise InvalidCursor()
+    try:
+        occurred_at = datetime.fromisoformat(instant)
+    except ValueError as exc:
+        raise InvalidCursor() from exc
+    if occurred_at.tzinfo is None:
+        raise InvalidCursor()
+    return EventPosition(occurred_at=occurred_at, rank=rank, seq=seq)
+
+
+# ------------------------------------------------------------------------------- my orgs
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_organization(
+    body: OrganizationCreate, db: SessionDep, principal: CurrentPrincipal, clock: ClockDep
+) -> MyOrganizationRead:
+    """Create an organization: the caller becomes its owner, member and admin."""
+    membership = await service.found_organization(
+        db, creator_id=principal.user_id, name=body.name, description=body.description, now=clock.now()
+    )
+    return _my_org(membership)
+
+
+@router.get("")
+async def list_my_organizations(
+    db: SessionDep, principal: CurrentPrincipal, limit: Limit = 50, cursor: Cursor = None
+) -> ListResponse[MyOrganizationRead]:
+    """The caller's organizations, with their role and each organization's status."""
+    page = await service.list_my_organizations(
+        db, user_id=principal.user_id, after=decode_after(cursor, "orgs"), limit=limit
+    )
+    next_cursor = encode_after("orgs", page.items[-1].organization.id) if page.more else None
+    return ListResponse(items=[_my_org(m) for m in page.items], next_cursor=next_cursor)
+
+
+# -------------------------------------------------------------------------- one organization
+
+
+@router.get("/{org_id}")
+async def get_organization(ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
+    return _org(await service.get_organization(db, ctx))
+
+
+@router.patch("/{org_id}")
+async def update_organization(body: OrganizationUpdate, ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
+    changes = body.model_dump(include=body.model_fields_set)
+    return _org(await service.update_profile(db, ctx, **changes))
+
+
+@router.post("/{org_id}/activate")
+async def activate(ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
+    return _org(await service.activate(db, ctx))
+
+
+@router.post("/{org_id}/deactivate")
+async def deactivate(ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
+    return _org(await service.deactivate(db, ctx))
+
+
+@router.post("/{org_id}/suspend")
+async def suspend(body: SuspendBody, ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
+    return _org(await service.suspend(db, ctx, reason=body.reason))
+
+
+@router.post("/{org_id}/unsuspend")
+async def unsuspend(ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
+    return _org(await service.unsuspend(db, ctx))
+
+
+@router.post("/{org_id}/archive")
+async def archive(ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
+    return _org(await service.archive(db, ctx))
+
+
+@router.post("/{org_id}/restore")
+async def restore(ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
+    return _org(await service.restore(db, ctx))
+
+
+# ---------------------------------------------------------------------------------- members
+
+
+@router.get("/{org_id}/members")
+async def list_members(
+    ctx: OrgContextDep, db: SessionDep, limit: Limit = 50, cursor: Cursor = None, as_of: AsOf = None
+) -> ListResponse[MemberRead]:
+    page = await service.list_members(
+        db, ctx, after=decode_after(cursor, "members"), limit=limit, as_of=aware(as_of)
+    )
+    next_cursor = encode_after("members", page.items[-1].user_id) if page.more else None
+    return ListResponse(items=[_member(m) for m in page.items], next_cursor=next_cursor)
+
+
+@router.post("/{org_id}/members", status_code=status.HTTP_201_CREATED)
+async def add_member(body: MemberAdd, ctx: OrgContextDep, db: SessionDep) -> MemberRead:
+    return _member(await service.add_member(db, ctx, user_id=body.user_id, email=body.email))
+
+
+@router.delete("/{org_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+async def remove_member(user_id: uuid.UUID, ctx: OrgContextDep, db: SessionDep) -> Response:
+    """Remove a member; with your own id, leave."""
+    await service.remove_member(db, ctx, user_id=user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# ----------------------------------------------------------------------------------- admins
+
+
+@router.get("/{org_id}/admins")
+async def list_admins(
+    ctx: OrgContextDep, db: SessionDep, limit: Limit = 50, cursor: Cursor = None, as_of: AsOf = None
+) -> ListResponse[AdminRead]:
+    page = await service.list_admins(db, ctx, after=decode_after(cursor, "admins"), limit=limit, as_of=aware(as_of))
+    next_cursor = encode_after("admins", page.items[-1].user_id) if page.more else None
+    return ListResponse(items=[_admin(a) for a in page.items], next_cursor=next_cursor)
+
+
+@router.post("/{org_id}/admins", status_code=status.HTTP_201_CREATED)
+async def grant_admin(body: UserRef, ctx: OrgContextDep, db: SessionDep) -> AdminRead:
+    return _admin(await service.grant_admin(db, ctx, user_id=body.user_id))
+
+
+@router.delete("/{org_id}/admins/{user_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+async def revoke_admin(user_id: uuid.UUID, ctx: OrgContextDep, db: SessionDep) -> Response:
+    await service.revoke_admin(db, ctx, user_id=user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# ------------------------------------------------------------------------------------ owner
+
+
+@router.get("/{org_id}/owner")
+async def get_owner(ctx: OrgContextDep, db: SessionDep, as_of: AsOf = None) -> OwnerRead:
+    return _owner(await service.get_owner(db, ctx, as_of=aware(as_of)))
+
+
+@router.post("/{org_id}/transfer-ownership")
+async def transfer_ownership(body: UserRef, ctx: OrgContextDep, db: SessionDep) -> OwnerRead:
+    return _owner(await service.transfer_ownership(db, ctx, user_id=body.user_id))
+
+
+# ----------------------------------------------------------------------------------- events
+
+
+@router.get("/{org_id}/events")
+async def list_events(
+    ctx: OrgContextDep, db: SessionDep, limit: Limit = 50, cursor: Cursor = None
+) -> ListResponse[EventRead]:
+    """The organization's whole history, newest first."""
+    page = await service.list_events(db, ctx, before=_event_position(cursor), limit=limit)
+    next_cursor = _event_cursor(page.items[-1]) if page.more else None
+    return ListResponse(items=[_event(e) for e in page.items], next_cursor=next_cursor)

@@ -1,0 +1,88 @@
+"""Shared list envelope and opaque cursors.
+
+A cursor is base64url (unpadded) of a small JSON object; clients must treat it as opaque. A
+cursor that does not decode to what the list expects is a 422 `invalid_cursor`, never a 500.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Query
+from pydantic import BaseModel, ConfigDict
+
+from app.core.errors import AppError
+
+T = TypeVar("T")
+
+MAX_CURSOR_CHARS = 512
+
+Limit = Annotated[int, Query(ge=1, le=100, description="Page size (1–100).")]
+Cursor = Annotated[
+    str | None,
+    Query(max_length=MAX_CURSOR_CHARS, description="Opaque `next_cursor` of the previous page."),
+]
+
+
+class StrictBody(BaseModel):
+    """Request bodies refuse unknown fields, so nobody can mass-assign what they may not set."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ListResponse(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+class InvalidCursor(AppError):
+    status, code, detail = 422, "invalid_cursor", "The cursor is not one this list handed out."
+
+    def __init__(self) -> None:
+        super().__init__(pointer="/query/cursor")
+
+
+def encode_cursor(data: dict[str, Any]) -> str:
+    raw = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def decode_cursor(cursor: str, kind: str) -> dict[str, Any]:
+    """The cursor's fields, if it is a well-formed cursor of list `kind`; InvalidCursor otherwise."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise InvalidCursor() from exc
+    if not isinstance(data, dict) or data.get("k") != kind:
+        raise InvalidCursor()
+    return data
+
+
+def encode_after(kind: str, key: uuid.UUID) -> str:
+    return encode_cursor({"k": kind, "a": str(key)})
+
+
+def decode_after(cursor: str | None, kind: str) -> uuid.UUID | None:
+    """Keyset cursor of an id-ordered list: the last id served."""
+    if cursor is None:
+        return None
+    value = decode_cursor(cursor, kind).get("a")
+    if not isinstance(value, str):
+        raise InvalidCursor()
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise InvalidCursor() from exc
+
+
+def aware(instant: datetime | None) -> datetime | None:
+    """A naive instant is read as UTC."""
+    if instant is None or instant.tzinfo is not None:
+        return instant
+    return instant.replace(tzinfo=UTC)

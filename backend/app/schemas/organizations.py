@@ -1,0 +1,98 @@
+"""Organization requests and responses (SPEC §6 shapes; request bodies forbid unknown fields)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, StringConstraints, model_validator
+
+from app.schemas.common import StrictBody
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+
+
+class OrganizationCreate(StrictBody):
+    name: Name
+    description: Description | None = None
+
+
+class OrganizationUpdate(StrictBody):
+    """Only the fields sent change; `description: null` clears it. At least one field."""
+
+    name: Name | None = None
+    description: Description | None = None
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> "OrganizationUpdate":
+        if not self.model_fields_set:
+            raise ValueError("send at least one of name, description")
+        if "name" in self.model_fields_set and self.name is None:
+            raise ValueError("name cannot be null")
+        return self
+
+
+class SuspendBody(StrictBody):
+    reason: Reason
+
+
+class MemberAdd(StrictBody):
+    """Exactly one of `user_id` and `email`."""
+
+    user_id: uuid.UUID | None = None
+    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254)] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "MemberAdd":
+        if (self.user_id is None) == (self.email is None):
+            raise ValueError("send exactly one of user_id, email")
+        return self
+
+
+class UserRef(StrictBody):
+    """Grant admin, transfer ownership."""
+
+    user_id: uuid.UUID
+
+
+class OrganizationRead(BaseModel):
+    id: uuid.UUID
+    name: str
+    description: str | None
+    status: str
+    created_at: datetime
+
+
+class MyOrganizationRead(OrganizationRead):
+    role: str
+
+
+class MemberRead(BaseModel):
+    user_id: uuid.UUID
+    display_name: str | None
+    role: str
+    added_at: datetime
+
+
+class AdminRead(BaseModel):
+    user_id: uuid.UUID
+    display_name: str | None
+    granted_at: datetime
+
+
+class OwnerRead(BaseModel):
+    user_id: uuid.UUID
+    display_name: str | None
+    since: datetime
+
+
+class EventRead(BaseModel):
+    id: str = Field(description='Unique across the history, e.g. "member:123".')
+    type: str
+    actor_id: uuid.UUID | None
+    subject_id: uuid.UUID | None
+    occurred_at: datetime
+    details: dict[str, Any]
