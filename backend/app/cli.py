@@ -81,6 +81,63 @@ def cmd_migrate(args: argparse.Namespace) -> None:
     print(f"tenancy: database at {args.revision}", file=sys.stderr)
 
 
+PASSWORD_ENV = "TENANCY_SUPERUSER_PASSWORD"
+
+
+def _superuser_password(args: argparse.Namespace) -> str | None:
+    """--password, else $TENANCY_SUPERUSER_PASSWORD, else stdin's first line when it is not a
+    terminal, else a prompt. None when nothing was given (fine for promoting an existing user)."""
+    if args.password is not None:
+        return args.password
+    if os.environ.get(PASSWORD_ENV):
+        return os.environ[PASSWORD_ENV]
+    if not sys.stdin.isatty():
+        line = sys.stdin.readline().rstrip("\r\n")
+        return line or None
+    import getpass
+
+    return getpass.getpass("password (empty: promote an existing user only): ") or None
+
+
+async def _create_superuser(url: str, *, email: str, password: str | None, display_name: str) -> None:
+    from app.core.clock import Clock
+    from app.core.database import make_engine, make_sessionmaker
+    from app.core.errors import AppError
+    from app.services.users import create_or_promote_superuser
+
+    settings = get_settings()
+    engine = make_engine(url, pool_size=1)
+    try:
+        async with make_sessionmaker(engine)() as db, db.begin():
+            result = await create_or_promote_superuser(
+                db, settings, email=email, password=password, display_name=display_name, now=Clock().now()
+            )
+    except AppError as exc:
+        sys.exit(f"error: {exc.detail} ({exc.code})")
+    finally:
+        await engine.dispose()
+    if result.created:
+        what = "created platform administrator"
+    elif result.promoted:
+        what = "promoted existing user to platform administrator (password unchanged)"
+    else:
+        what = "already a platform administrator (nothing changed)"
+    print(f"tenancy: {what}: {result.email} (id {result.user_id})", file=sys.stderr)
+
+
+def cmd_create_superuser(args: argparse.Namespace) -> None:
+    import asyncio
+
+    from app.core.migrations import upgrade
+
+    password = _superuser_password(args)
+    with database_url() as url:
+        upgrade(url)
+        asyncio.run(
+            _create_superuser(url, email=args.email, password=password, display_name=args.display_name)
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tenancy", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -94,6 +151,20 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = sub.add_parser("migrate", help="alembic upgrade (default: head)")
     migrate.add_argument("revision", nargs="?", default="head")
     migrate.set_defaults(func=cmd_migrate)
+
+    superuser = sub.add_parser(
+        "create-superuser",
+        help="create a platform administrator, or promote the user with that email",
+        description=(
+            "Create a platform administrator, or promote the existing user with this email (whose "
+            f"password is then left unchanged). The password comes from --password, ${PASSWORD_ENV}, "
+            "standard input (first line, when it is not a terminal), or a prompt."
+        ),
+    )
+    superuser.add_argument("--email", required=True)
+    superuser.add_argument("--password", help=f"prefer ${PASSWORD_ENV} or stdin: argv is visible to `ps`")
+    superuser.add_argument("--display-name", default="Administrator")
+    superuser.set_defaults(func=cmd_create_superuser)
     return parser
 
 

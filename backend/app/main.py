@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    app.add_middleware(SecurityHeaders, no_store_prefixes=(f"{API_PREFIX}/auth",))
+    # no-store: token responses, and user responses (they carry emails; the password change)
+    app.add_middleware(SecurityHeaders, no_store_prefixes=(f"{API_PREFIX}/auth", f"{API_PREFIX}/users"))
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

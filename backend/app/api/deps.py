@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -13,6 +14,8 @@ from app.core.config import Settings
 from app.core.database import get_db
 from app.core.errors import NotAuthenticated
 from app.repositories.sessions import Principal
+from app.services.organizations import org_context
+from app.services.policies import OrgContext
 from app.services.principal import authenticate
 
 # tokenUrl makes Swagger UI's "Authorize" button log in with the password form.
@@ -27,7 +30,10 @@ def get_clock(request: Request) -> Clock:
     return request.app.state.clock
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_db)]
+# scope="function": the transaction commits before the response is sent (the default, "request",
+# would send the response first — a client could act on a 204 logout before it is committed, and a
+# failed commit would follow a success response).
+SessionDep = Annotated[AsyncSession, Depends(get_db, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 BearerToken = Annotated[str | None, Depends(oauth2_scheme)]
@@ -43,3 +49,27 @@ async def get_current_principal(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_current_principal)]
+
+
+# --------------------------------------------------------------------------- tenancy guard
+
+
+async def get_org_context(
+    org_id: uuid.UUID, db: SessionDep, settings: SettingsDep, clock: ClockDep, token: BearerToken
+) -> OrgContext:
+    """The one guard of every `/organizations/{org_id}/…` route.
+
+    Authentication and the caller's standing in the organization (membership, admin grant,
+    owner, the organization's status facts) come from ONE query (`load_principal`), so an
+    org-scoped read costs this query plus its own. Unknown and invisible organizations get the
+    same 404; the per-action rules (status, permission table) are applied by the service.
+    The token's `org` claim plays no part: standing is re-read on every request.
+    """
+    if not token:
+        raise NotAuthenticated()
+    now = clock.now()
+    principal = await authenticate(db, settings, token=token, now=now, organization_id=org_id)
+    return org_context(principal, now=now)
+
+
+OrgContextDep = Annotated[OrgContext, Depends(get_org_context)]

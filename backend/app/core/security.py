@@ -6,13 +6,16 @@ import asyncio
 import hashlib
 import secrets
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
 import jwt
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from app.core.config import MIN_JWT_KEY_BYTES, Settings
@@ -20,27 +23,43 @@ from app.core.config import MIN_JWT_KEY_BYTES, Settings
 ACCESS_TOKEN_TYPE = "access"
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "sid", "org", "iat", "nbf", "exp", "jti", "typ")
 
+T = TypeVar("T")
+
 
 # ---------------------------------------------------------------- passwords
+
+
+class HashParameters(Protocol):
+    """The argon2id settings a `Passwords` needs (a `Settings` has them)."""
+
+    argon2_memory_kib: int
+    argon2_time_cost: int
+    argon2_parallelism: int
+    password_hash_workers: int
 
 
 class Passwords:
     """argon2id with the configured parameters; hashing and verifying run in a bounded thread pool."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: HashParameters) -> None:
         self._hasher = PasswordHasher(
             time_cost=settings.argon2_time_cost,
             memory_cost=settings.argon2_memory_kib,
             parallelism=settings.argon2_parallelism,
+            type=Type.ID,
         )
         self._pool = ThreadPoolExecutor(
             max_workers=settings.password_hash_workers, thread_name_prefix="argon2"
         )
-        # Verified against when the email is unknown, so timing does not tell.
-        self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
+        # Verified against when the email is unknown, so timing does not tell. Made lazily in the
+        # pool: hashing here would block the event loop of whoever builds the first instance.
+        self._dummy_hash: str | None = None
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
     async def hash(self, password: str) -> str:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, self._hasher.hash, password)
+        return await self._run(self._hasher.hash, password)
 
     def _verify(self, password_hash: str, password: str) -> bool:
         try:
@@ -50,31 +69,39 @@ class Passwords:
 
     async def verify(self, password_hash: str | None, password: str) -> bool:
         """True when `password` matches; with no hash, a dummy verification of equal cost, False."""
+        if password_hash is None and self._dummy_hash is None:
+            self._dummy_hash = await self._run(self._hasher.hash, secrets.token_urlsafe(16))
         target = password_hash or self._dummy_hash
-        ok = await asyncio.get_running_loop().run_in_executor(self._pool, self._verify, target, password)
+        assert target is not None
+        ok = await self._run(self._verify, target, password)
         return ok and password_hash is not None
 
     def needs_rehash(self, password_hash: str) -> bool:
-        return self._hasher.check_needs_rehash(password_hash)
+        """True when the hash was made with other parameters (or is not argon2id): rehash it."""
+        try:
+            return self._hasher.check_needs_rehash(password_hash)
+        except (InvalidHashError, ValueError):
+            return True
+
+
+@dataclass(frozen=True, slots=True)
+class _Params:
+    argon2_memory_kib: int
+    argon2_time_cost: int
+    argon2_parallelism: int
+    password_hash_workers: int
 
 
 @lru_cache(maxsize=8)
-def _passwords_for(params: tuple[int, int, int, int]) -> Passwords:
-    memory, time_cost, parallelism, workers = params
-    return Passwords(
-        Settings(  # type: ignore[call-arg]
-            argon2_memory_kib=memory,
-            argon2_time_cost=time_cost,
-            argon2_parallelism=parallelism,
-            password_hash_workers=workers,
-        )
-    )
+def _passwords_for(params: _Params) -> Passwords:
+    # Built from the parameters alone: constructing a Settings here would re-read the environment.
+    return Passwords(params)
 
 
-def passwords(settings: Settings) -> Passwords:
+def passwords(settings: HashParameters) -> Passwords:
     """The process-wide hasher for these settings' parameters (one thread pool per process)."""
     return _passwords_for(
-        (
+        _Params(
             settings.argon2_memory_kib,
             settings.argon2_time_cost,
             settings.argon2_parallelism,
@@ -98,10 +125,18 @@ class InvalidToken(Exception):
     """The token is malformed, forged, expired or of the wrong type."""
 
 
+_KEYS: dict[tuple[str | None, Path], str] = {}
+
+
 def _key(settings: Settings) -> str:
-    key = settings.signing_key()
-    if len(key.encode()) < MIN_JWT_KEY_BYTES:
-        raise InvalidToken("signing key too short")
+    # Outside production the key lives in a file; read it once, not on every request.
+    cache_key = (settings.jwt_secret_key, settings.tenancy_data_dir)
+    key = _KEYS.get(cache_key)
+    if key is None:
+        key = settings.signing_key()
+        if len(key.encode()) < MIN_JWT_KEY_BYTES:
+            raise InvalidToken("signing key too short")
+        _KEYS[cache_key] = key
     return key
 
 

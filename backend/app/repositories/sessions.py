@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -23,7 +23,7 @@ from app.models import (
     SessionRevocation,
     SessionRotation,
 )
-from app.repositories.facts import append, latest_stmt
+from app.repositories.facts import append
 from app.repositories.users import latest_column, latest_kind, status_columns, user_status
 
 
@@ -189,3 +189,52 @@ async def lock_session(db: AsyncSession, session_id: uuid.UUID) -> None:
     await db.execute(select(Session.id).where(Session.id == session_id).with_for_update())
 
 
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    id: uuid.UUID
+    created_at: datetime
+    last_used_at: datetime
+    user_agent: str | None
+
+
+async def live_sessions_page(
+    db: AsyncSession,
+    user_id: uuid.UUID,
+    *,
+    created_after: datetime,
+    used_after: datetime,
+    before: tuple[datetime, uuid.UUID] | None = None,
+    limit: int = 50,
+) -> list[SessionInfo]:
+    """The user's unrevoked sessions created after `created_after` and last used (created or
+    refreshed) after `used_after`, newest first; keyset `before` = (created_at, id) of the last
+    row of the previous page. Scans `ix_sessions_user` back to `created_after` only."""
+    last_used = func.coalesce(
+        latest_column(SessionRotation, "occurred_at", {"session_id": Session.id}), Session.created_at
+    )
+    stmt = select(Session.id, Session.created_at, Session.user_agent, last_used.label("last_used_at")).where(
+        Session.user_id == user_id,
+        Session.created_at > created_after,
+        ~exists().where(SessionRevocation.session_id == Session.id),
+        last_used > used_after,
+    )
+    if before is not None:
+        stmt = stmt.where(tuple_(Session.created_at, Session.id) < tuple_(*before))
+    stmt = stmt.order_by(Session.created_at.desc(), Session.id.desc()).limit(limit)
+    return [
+        SessionInfo(row.id, row.created_at, row.last_used_at, row.user_agent)
+        for row in (await db.execute(stmt)).all()
+    ]
+
+
+async def unrevoked_session_ids(
+    db: AsyncSession, user_id: uuid.UUID, *, created_after: datetime
+) -> list[uuid.UUID]:
+    """The user's sessions with no revocation yet, created after `created_after` (older ones are
+    past their absolute lifetime and can never be used again)."""
+    stmt = select(Session.id).where(
+        Session.user_id == user_id,
+        Session.created_at > created_after,
+        ~exists().where(SessionRevocation.session_id == Session.id),
+    )
+    return list((await db.execute(stmt)).scalars().all())

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, text
+from sqlalchemy import ColumnElement, func, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import (
+    OrganizationArchive,
+    OrganizationMember,
+    OrganizationSuspension,
     PlatformAdminGrant,
     User,
     UserActiveStatus,
@@ -45,6 +48,10 @@ class UserState:
     avatar_url: str | None
     status: str
     is_platform_admin: bool
+    # The three independent facts behind `status` (a user can be deactivated and suspended at once).
+    deactivated: bool = False
+    suspended: bool = False
+    archived: bool = False
 
     @property
     def is_active(self) -> bool:
@@ -108,6 +115,9 @@ async def get_user_state(db: AsyncSession, user_id: uuid.UUID) -> UserState | No
         avatar_url=row.avatar_url,
         status=user_status(row.active_kind, row.suspension_kind, row.archive_kind),
         is_platform_admin=row.platform_admin_kind == "granted",
+        deactivated=row.active_kind == "deactivated",
+        suspended=row.suspension_kind == "suspended",
+        archived=row.archive_kind == "archived",
     )
 
 
@@ -139,12 +149,72 @@ async def find_credential_by_email(db: AsyncSession, email: str) -> Credential |
     stmt = (
         select(current.c.user_id, current.c.email, current.c.password_hash)
         .select_from(candidates)
-        .join(current, func.true())
+        .join(current, true())
         .where(current.c.email == email)
         .limit(1)
     )
     row = (await db.execute(stmt)).one_or_none()
     return Credential(row.user_id, row.email, row.password_hash) if row else None
+
+
+@dataclass(frozen=True, slots=True)
+class LoginCandidate:
+    """The current credential for an email and its user's status, for the login check."""
+
+    user_id: uuid.UUID
+    password_hash: str
+    status: str
+
+
+async def find_login(db: AsyncSession, email: str) -> LoginCandidate | None:
+    """`find_credential_by_email` plus the user's status, in one query (login costs the same
+    round trips whether the account is active, inactive or unknown)."""
+    candidates = (
+        select(UserLoginPassword.user_id)
+        .where(UserLoginPassword.email == email)
+        .distinct()
+        .subquery()
+    )
+    current = latest_stmt(UserLoginPassword, {"user_id": candidates.c.user_id}).subquery().lateral()
+    stmt = (
+        select(current.c.user_id, current.c.password_hash, *status_columns(current.c.user_id))
+        .select_from(candidates)
+        .join(current, true())
+        .where(current.c.email == email)
+        .limit(1)
+    )
+    row = (await db.execute(stmt)).one_or_none()
+    if row is None:
+        return None
+    return LoginCandidate(
+        row.user_id, row.password_hash, user_status(row.active_kind, row.suspension_kind, row.archive_kind)
+    )
+
+
+async def shares_organization(db: AsyncSession, user_id: uuid.UUID, other_id: uuid.UUID) -> bool:
+    """Are both users current members of one organization that is neither suspended nor archived?
+
+    Walks the first user's organizations (index `ix_organization_members_by_user`) and probes,
+    per organization, the latest membership fact of each user and the organization's status.
+    """
+    orgs = (
+        select(OrganizationMember.organization_id)
+        .where(OrganizationMember.user_id == user_id)
+        .distinct()
+        .subquery()
+    )
+    org_id = orgs.c.organization_id
+    stmt = (
+        select(org_id)
+        .where(
+            latest_kind(OrganizationMember, {"organization_id": org_id, "user_id": user_id}) == "added",
+            latest_kind(OrganizationMember, {"organization_id": org_id, "user_id": other_id}) == "added",
+            func.coalesce(latest_kind(OrganizationSuspension, {"organization_id": org_id}), "") != "suspended",
+            func.coalesce(latest_kind(OrganizationArchive, {"organization_id": org_id}), "") != "archived",
+        )
+        .limit(1)
+    )
+    return (await db.execute(stmt)).first() is not None
 
 
 async def get_credential(db: AsyncSession, user_id: uuid.UUID) -> Credential | None:

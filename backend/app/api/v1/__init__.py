@@ -2,7 +2,10 @@
 
 from fastapi import APIRouter
 
-from app.api.v1 import health
+from app.api.v1 import auth, health, organizations, users
 
 api_router = APIRouter()
 api_router.include_router(health.router)
+api_router.include_router(organizations.router)
+api_router.include_router(auth.router)
+api_router.include_router(users.router)

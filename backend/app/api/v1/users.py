@@ -1,0 +1,137 @@
+"""/users/{id}: read, profile, password, and status changes by platform administrators."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.api.client import ClientDep
+from app.api.deps import ClockDep, CurrentPrincipal, SessionDep, SettingsDep
+from app.api.outcomes import refusal_response
+from app.core.clock import Clock
+from app.core.config import Settings
+from app.repositories.sessions import Principal
+from app.repositories.users import UserState
+from app.schemas.users import PasswordChange, ProfileUpdate, UserRead, UserSuspend
+from app.services import users
+from app.services.outcomes import Refused
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+
+def _full(user: UserState) -> UserRead:
+    return UserRead.of(user, with_email=True)
+
+
+@router.get("/{user_id}", response_model=UserRead)
+async def get_user(user_id: uuid.UUID, principal: CurrentPrincipal, db: SessionDep) -> UserRead:
+    """Yourself and (for platform admins) anyone in full; co-members' public profile; else 404."""
+    view = await users.get_user(db, principal=principal, user_id=user_id)
+    return UserRead.of(view.user, with_email=view.full)
+
+
+@router.patch("/{user_id}/profile", response_model=UserRead)
+async def update_profile(
+    user_id: uuid.UUID, body: ProfileUpdate, principal: CurrentPrincipal, db: SessionDep, clock: ClockDep
+) -> UserRead:
+    """Change your display name, bio or avatar URL (http/https)."""
+    user = await users.update_profile(db, principal=principal, user_id=user_id, changes=body.changes(), now=clock.now())
+    return _full(user)
+
+
+@router.patch(
+    "/{user_id}/password",
+    response_model=UserRead,
+    responses={
+        403: {"description": "`invalid_current_password`"},
+        429: {"description": "throttled like a failed login (`Retry-After`)"},
+    },
+)
+async def change_password(
+    user_id: uuid.UUID,
+    body: PasswordChange,
+    principal: CurrentPrincipal,
+    db: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    client: ClientDep,
+) -> Any:
+    """Change your password (the current one is needed). Your other sessions end."""
+    outcome = await users.change_password(
+        db, settings, principal=principal, user_id=user_id, current_password=body.current_password,
+        new_password=body.new_password, client=client, now=clock.now(),
+    )
+    if isinstance(outcome, Refused):
+        return refusal_response(outcome)
+    return _full(outcome)
+
+
+async def _status(
+    action: str,
+    user_id: uuid.UUID,
+    principal: Principal,
+    db: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+    reason: str | None = None,
+) -> UserRead:
+    user = await users.change_status(
+        db, settings, principal=principal, user_id=user_id, action=action, reason=reason, now=clock.now()
+    )
+    return _full(user)
+
+
+@router.post("/{user_id}/activate", response_model=UserRead)
+async def activate(
+    user_id: uuid.UUID, principal: CurrentPrincipal, db: SessionDep, settings: SettingsDep, clock: ClockDep
+) -> UserRead:
+    """Platform admins: lift a deactivation (old sessions stay ended)."""
+    return await _status("activate", user_id, principal, db, settings, clock)
+
+
+@router.post("/{user_id}/deactivate", response_model=UserRead)
+async def deactivate(
+    user_id: uuid.UUID, principal: CurrentPrincipal, db: SessionDep, settings: SettingsDep, clock: ClockDep
+) -> UserRead:
+    """Platform admins: deactivate; every token of the user stops working at once."""
+    return await _status("deactivate", user_id, principal, db, settings, clock)
+
+
+@router.post("/{user_id}/suspend", response_model=UserRead)
+async def suspend(
+    user_id: uuid.UUID,
+    body: UserSuspend,
+    principal: CurrentPrincipal,
+    db: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> UserRead:
+    """Platform admins: suspend (with a reason); every token of the user stops working at once."""
+    return await _status("suspend", user_id, principal, db, settings, clock, reason=body.reason)
+
+
+@router.post("/{user_id}/unsuspend", response_model=UserRead)
+async def unsuspend(
+    user_id: uuid.UUID, principal: CurrentPrincipal, db: SessionDep, settings: SettingsDep, clock: ClockDep
+) -> UserRead:
+    """Platform admins: lift a suspension (old sessions stay ended)."""
+    return await _status("unsuspend", user_id, principal, db, settings, clock)
+
+
+@router.post("/{user_id}/archive", response_model=UserRead)
+async def archive(
+    user_id: uuid.UUID, principal: CurrentPrincipal, db: SessionDep, settings: SettingsDep, clock: ClockDep
+) -> UserRead:
+    """Platform admins: archive; every token of the user stops working at once."""
+    return await _status("archive", user_id, principal, db, settings, clock)
+
+
+@router.post("/{user_id}/restore", response_model=UserRead)
+async def restore(
+    user_id: uuid.UUID, principal: CurrentPrincipal, db: SessionDep, settings: SettingsDep, clock: ClockDep
+) -> UserRead:
+    """Platform admins: restore an archived user (old sessions stay ended)."""
+    return await _status("restore", user_id, principal, db, settings, clock)

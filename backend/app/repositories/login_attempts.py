@@ -1,0 +1,68 @@
+"""Login attempts: appended once each, read back for throttling (shared by every worker process).
+
+Both reads are bounded range scans of one index: `ix_login_attempts_account` (account_key,
+occurred_at DESC) and `ix_login_attempts_ip` (ip_address, occurred_at DESC).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import LoginAttempt
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    occurred_at: datetime
+    succeeded: bool
+
+
+async def lock_account(db: AsyncSession, account_key: str) -> None:
+    """Serialize login attempts on one account key until the transaction ends.
+
+    Two parallel guesses then cannot both slip under the failure limit.
+    """
+    await db.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"login:{account_key}"}
+    )
+
+
+async def record_attempt(
+    db: AsyncSession, *, account_key: str, ip_address: str | None, succeeded: bool, at: datetime
+) -> None:
+    await db.execute(
+        insert(LoginAttempt).values(
+            account_key=account_key, ip_address=ip_address, succeeded=succeeded, occurred_at=at
+        )
+    )
+
+
+async def recent_attempts(
+    db: AsyncSession, account_key: str, *, since: datetime, limit: int
+) -> list[Attempt]:
+    """The account's attempts after `since`, newest first, at most `limit`."""
+    stmt = (
+        select(LoginAttempt.occurred_at, LoginAttempt.succeeded)
+        .where(LoginAttempt.account_key == account_key, LoginAttempt.occurred_at > since)
+        .order_by(LoginAttempt.occurred_at.desc(), LoginAttempt.id.desc())
+        .limit(limit)
+    )
+    return [Attempt(row.occurred_at, row.succeeded) for row in (await db.execute(stmt)).all()]
+
+
+async def nth_latest_from_address(
+    db: AsyncSession, ip_address: str, *, since: datetime, n: int
+) -> datetime | None:
+    """When the address made its n-th most recent attempt after `since` (None: fewer than n)."""
+    stmt = (
+        select(LoginAttempt.occurred_at)
+        .where(LoginAttempt.ip_address == ip_address, LoginAttempt.occurred_at > since)
+        .order_by(LoginAttempt.occurred_at.desc())
+        .offset(n - 1)
+        .limit(1)
+    )
+    return (await db.execute(stmt)).scalar_one_or_none()

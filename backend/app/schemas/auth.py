@@ -1,0 +1,143 @@
+"""Auth requests and responses. JSON request bodies forbid unknown fields (422)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from app.repositories.organizations import Membership, OrgState
+from app.repositories.sessions import SessionInfo
+from app.schemas.common import InvalidCursor, StrictBody, decode_cursor, encode_cursor
+from app.schemas.organizations import MyOrganizationRead, OrganizationRead
+from app.schemas.users import DisplayName, PasswordField, UserRead, single_line
+
+# Login accepts any string as the email (no syntax check: a malformed one is simply unknown).
+LoginEmail = Annotated[str, Field(max_length=320)]
+OrganizationName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(single_line)
+]
+RefreshTokenField = Annotated[str, Field(min_length=1, max_length=512)]
+
+
+class UserRegister(StrictBody):
+    email: Annotated[str, Field(max_length=320, description="Stored trimmed, NFKC-normalized, lowercase.")]
+    password: Annotated[str, Field(max_length=1024, description="12–256 characters; not a common password.")]
+    display_name: DisplayName
+    organization_name: OrganizationName | None = Field(
+        None, description="Creates your first organization, with you as its owner."
+    )
+
+
+class RegistrationRead(BaseModel):
+    user: UserRead
+    organization: OrganizationRead | None
+
+
+class TokenCreate(StrictBody):
+    """JSON login."""
+
+    email: LoginEmail
+    password: PasswordField
+    organization_id: uuid.UUID | None = None
+
+
+class TokenForm(BaseModel):
+    """OAuth2 password grant, form-encoded (RFC 6749 §4.3), as Swagger's Authorize button sends it.
+
+    The standard's own parameters are accepted (and ignored); anything else is refused.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: LoginEmail
+    password: PasswordField
+    grant_type: Literal["password"] | None = None
+    scope: str = ""
+    client_id: str | None = None
+    client_secret: str | None = None
+    organization_id: uuid.UUID | None = None
+
+
+class TokenRead(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires.")
+    organization_id: uuid.UUID | None = Field(description="The session's active organization.")
+
+
+class TokenRefresh(StrictBody):
+    refresh_token: RefreshTokenField
+
+
+class LogoutBody(StrictBody):
+    refresh_token: RefreshTokenField | None = None
+
+
+class OrganizationSwitch(StrictBody):
+    organization_id: uuid.UUID
+
+
+class MeRead(BaseModel):
+    user: UserRead
+    status: str
+    is_platform_admin: bool
+    session_id: uuid.UUID
+    active_organization: MyOrganizationRead | None = Field(
+        description="The session's active organization with your role (null: none, or no longer a member)."
+    )
+    memberships: list[MyOrganizationRead] = Field(description="Your organizations with your role (first 100).")
+
+
+class SessionRead(BaseModel):
+    id: uuid.UUID
+    created_at: datetime
+    last_used_at: datetime = Field(description="Login or last refresh.")
+    user_agent: str | None
+    current: bool
+
+
+class SessionList(BaseModel):
+    items: list[SessionRead]
+    next_cursor: str | None
+
+
+def organization_read(state: OrgState) -> OrganizationRead:
+    return OrganizationRead(
+        id=state.id, name=state.name, description=state.description, status=state.status, created_at=state.created_at
+    )
+
+
+def my_organization_read(membership: Membership) -> MyOrganizationRead:
+    org = membership.organization
+    return MyOrganizationRead(
+        id=org.id, name=org.name, description=org.description, status=org.status, created_at=org.created_at,
+        role=membership.role,
+    )
+
+
+_SESSIONS = "sessions"
+
+
+def sessions_cursor(last: SessionInfo) -> str:
+    return encode_cursor({"k": _SESSIONS, "c": last.created_at.isoformat(), "i": str(last.id)})
+
+
+def parse_sessions_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    if cursor is None:
+        return None
+    data: dict[str, Any] = decode_cursor(cursor, _SESSIONS)
+    raw_created, raw_id = data.get("c"), data.get("i")
+    if not isinstance(raw_created, str) or not isinstance(raw_id, str):
+        raise InvalidCursor()
+    try:
+        created_at = datetime.fromisoformat(raw_created)
+        session_id = uuid.UUID(raw_id)
+    except ValueError as exc:
+        raise InvalidCursor() from exc
+    if created_at.tzinfo is None:
+        raise InvalidCursor()
+    return created_at, session_id

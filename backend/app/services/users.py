@@ -1,0 +1,352 @@
+"""User rules: accounts, who sees whom, profile, password change, status (platform admins), superusers.
+
+Visibility: a user sees themself in full (with email); platform admins see everyone in full;
+users who share a current organization (neither suspended nor archived) see each other's public
+profile (no email); anyone else gets 404 — never a hint that the user exists.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import Settings
+from app.core.errors import AppError, Conflict, Forbidden, NotFound
+from app.core.security import passwords
+from app.repositories import sessions as sessions_repo
+from app.repositories import users as users_repo
+from app.repositories.sessions import Principal
+from app.repositories.users import UserState
+from app.services import throttling
+from app.services.emails import check_email
+from app.services.outcomes import Refused
+from app.services.password_policy import check_new_password, normalize_password
+
+# ------------------------------------------------------------------------------------- errors
+
+
+class UserNotFound(NotFound):
+    code, detail = "user_not_found", "No such user."
+
+
+class EmailAlreadyRegistered(Conflict):
+    code, detail = "email_already_registered", "An account with this email already exists."
+
+
+class NotYourself(Forbidden):
+    code, detail = "not_yourself", "Only the user themself may do this."
+
+
+class PlatformAdminRequired(Forbidden):
+    code, detail = "platform_admin_required", "Only platform administrators may do this."
+
+
+class CannotChangeOwnStatus(Conflict):
+    code, detail = "cannot_change_own_status", "Platform administrators cannot lock themselves out."
+
+
+class InvalidCurrentPassword(Forbidden):
+    code, detail = "invalid_current_password", "The current password is not correct."
+
+
+class UserStatusConflict(Conflict):
+    code = "user_status_conflict"
+
+
+# ------------------------------------------------------------------------------------ helpers
+
+
+@dataclass(frozen=True, slots=True)
+class ClientInfo:
+    """Where a request came from (recorded with sessions and login attempts)."""
+
+    ip_address: str | None
+    user_agent: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class UserView:
+    user: UserState
+    full: bool  # with email: the user themself or a platform admin
+
+
+def sessions_cutoff(settings: Settings, now: datetime) -> datetime:
+    """Sessions created before this are past their absolute lifetime: dead whatever else holds."""
+    return now - timedelta(days=settings.session_absolute_days)
+
+
+async def end_sessions(
+    db: AsyncSession,
+    settings: Settings,
+    *,
+    user_id: uuid.UUID,
+    reason: str,
+    now: datetime,
+    actor_id: uuid.UUID | None,
+    keep: uuid.UUID | None = None,
+) -> int:
+    """Revoke every session of the user that could still be used (but `keep`); how many."""
+    ended = 0
+    for session_id in await sessions_repo.unrevoked_session_ids(
+        db, user_id, created_after=sessions_cutoff(settings, now)
+    ):
+        if session_id != keep:
+            await sessions_repo.revoke_session(db, session_id=session_id, reason=reason, at=now, actor_id=actor_id)
+            ended += 1
+    return ended
+
+
+async def create_account(
+    db: AsyncSession,
+    *,
+    email: str,
+    password_hash: str,
+    display_name: str,
+    now: datetime,
+    actor_id: uuid.UUID | None = None,
+) -> uuid.UUID:
+    """A new user with a credential and a profile. `email` is already normalized.
+
+    The email lock serializes every claim on one address until commit, and the check runs inside
+    it, so two concurrent registrations of one email cannot both pass (409 for the second).
+    """
+    await users_repo.lock_email(db, email)
+    if await users_repo.find_credential_by_email(db, email) is not None:
+        raise EmailAlreadyRegistered(pointer="/body/email")
+    user_id = uuid.uuid4()
+    await users_repo.create_user(db, user_id=user_id, created_at=now)
+    await users_repo.add_credential(
+        db, user_id=user_id, email=email, password_hash=password_hash, at=now, actor_id=actor_id or user_id
+    )
+    await users_repo.add_profile(
+        db, user_id=user_id, display_name=display_name, bio=None, avatar_url=None, at=now,
+        actor_id=actor_id or user_id,
+    )
+    return user_id
+
+
+async def _state(db: AsyncSession, user_id: uuid.UUID) -> UserState:
+    user = await users_repo.get_user_state(db, user_id)
+    if user is None:
+        raise UserNotFound()
+    return user
+
+
+async def _can_see(db: AsyncSession, principal: Principal, user_id: uuid.UUID) -> bool | None:
+    """True: in full; False: public profile; None: not at all."""
+    if principal.user_id == user_id or principal.is_platform_admin:
+        return True
+    if await users_repo.shares_organization(db, principal.user_id, user_id):
+        return False
+    return None
+
+
+async def _require_self(db: AsyncSession, principal: Principal, user_id: uuid.UUID) -> None:
+    """Only the user themself: 403 for those who may see the user, 404 for everyone else."""
+    if principal.user_id == user_id:
+        return
+    if await _can_see(db, principal, user_id) is None:
+        raise UserNotFound()
+    if await users_repo.get_user_state(db, user_id) is None:
+        raise UserNotFound()
+    raise NotYourself()
+
+
+# -------------------------------------------------------------------------------------- reads
+
+
+async def get_user(db: AsyncSession, *, principal: Principal, user_id: uuid.UUID) -> UserView:
+    full = await _can_see(db, principal, user_id)
+    if full is None:
+        raise UserNotFound()
+    return UserView(await _state(db, user_id), full)
+
+
+# ------------------------------------------------------------------------ profile and password
+
+
+async def update_profile(
+    db: AsyncSession, *, principal: Principal, user_id: uuid.UUID, changes: dict[str, Any], now: datetime
+) -> UserState:
+    """Apply the fields present in `changes` (display_name, bio, avatar_url; None clears bio or
+    avatar_url). One new profile fact, only when something changes."""
+    await _require_self(db, principal, user_id)
+    await users_repo.lock_user(db, user_id)
+    user = await _state(db, user_id)
+    current = {"display_name": user.display_name or "", "bio": user.bio, "avatar_url": user.avatar_url}
+    wanted = {**current, **changes}
+    if wanted != current:
+        await users_repo.add_profile(db, user_id=user_id, at=now, actor_id=principal.user_id, **wanted)
+        user = await _state(db, user_id)
+    return user
+
+
+async def change_password(
+    db: AsyncSession,
+    settings: Settings,
+    *,
+    principal: Principal,
+    user_id: uuid.UUID,
+    current_password: str,
+    new_password: str,
+    client: ClientInfo,
+    now: datetime,
+) -> UserState | Refused:
+    """Replace the password; needs the current one. Ends the user's other sessions.
+
+    A wrong current password counts as a failed login for the account (and is throttled like
+    one), so a stolen access token is no way to guess the password faster.
+    """
+    await _require_self(db, principal, user_id)
+    await users_repo.lock_user(db, user_id)
+    credential = await users_repo.get_credential(db, user_id)
+    if credential is None:
+        raise UserNotFound()
+    new = check_new_password(new_password, email=credential.email, pointer="/body/new_password")
+    await throttling.serialize_attempts(db, credential.email)
+    await throttling.check_login_allowed(
+        db, settings, account_key=credential.email, ip_address=client.ip_address, now=now
+    )
+    hasher = passwords(settings)
+    ok = await hasher.verify(credential.password_hash, normalize_password(current_password))
+    await throttling.record_attempt(
+        db, account_key=credential.email, ip_address=client.ip_address, succeeded=ok, now=now
+    )
+    if not ok:
+        return Refused(InvalidCurrentPassword(pointer="/body/current_password"))
+    await users_repo.add_credential(
+        db, user_id=user_id, email=credential.email, password_hash=await hasher.hash(new), at=now,
+        actor_id=principal.user_id,
+    )
+    await end_sessions(
+        db, settings, user_id=user_id, reason="password_changed", now=now, actor_id=principal.user_id,
+        keep=principal.session_id,
+    )
+    return await _state(db, user_id)
+
+
+# ------------------------------------------------------------------- status (platform admins)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    kind: str  # the fact appended
+    applies: str  # UserState flag that must be False (set) or True (clear) before
+    sets: bool
+    conflict: str
+    conflict_detail: str
+    session_reason: str
+    locks_out: bool  # refused on oneself
+
+
+STATUS_CHANGES: dict[str, StatusChange] = {
+    "activate": StatusChange(
+        "activated", "deactivated", False, "user_already_active", "The user is not deactivated.",
+        "user_activated", False,
+    ),
+    "deactivate": StatusChange(
+        "deactivated", "deactivated", True, "user_already_inactive", "The user is already deactivated.",
+        "user_deactivated", True,
+    ),
+    "suspend": StatusChange(
+        "suspended", "suspended", True, "user_already_suspended", "The user is already suspended.",
+        "user_suspended", True,
+    ),
+    "unsuspend": StatusChange(
+        "lifted", "suspended", False, "user_not_suspended", "The user is not suspended.",
+        "user_unsuspended", False,
+    ),
+    "archive": StatusChange(
+        "archived", "archived", True, "user_already_archived", "The user is already archived.",
+        "user_archived", True,
+    ),
+    "restore": StatusChange(
+        "restored", "archived", False, "user_not_archived", "The user is not archived.",
+        "user_restored", False,
+    ),
+}
+
+
+async def change_status(
+    db: AsyncSession,
+    settings: Settings,
+    *,
+    principal: Principal,
+    user_id: uuid.UUID,
+    action: str,
+    reason: str | None = None,
+    now: datetime,
+) -> UserState:
+    """activate | deactivate | suspend | unsuspend | archive | restore — platform admins only.
+
+    Under the user's lock: the status fact, and the end of every session the user still has. A
+    deactivated, suspended or archived user's tokens are refused at once anyway (every request
+    re-reads the status); ending the sessions makes sure reactivation revives none of them. It is
+    done on reactivation too, for a session a login may have opened while the change was racing.
+    """
+    change = STATUS_CHANGES[action]
+    if not principal.is_platform_admin:
+        if await _can_see(db, principal, user_id) is None or await users_repo.get_user_state(db, user_id) is None:
+            raise UserNotFound()
+        raise PlatformAdminRequired()
+    if change.locks_out and user_id == principal.user_id:
+        raise CannotChangeOwnStatus()
+    if not await users_repo.lock_user(db, user_id):
+        raise UserNotFound()
+    user = await _state(db, user_id)
+    if getattr(user, change.applies) == change.sets:
+        raise UserStatusConflict(change.conflict_detail, code=change.conflict)
+    await users_repo.add_status_event(
+        db, user_id=user_id, kind=change.kind, at=now, actor_id=principal.user_id, reason=reason
+    )
+    await end_sessions(db, settings, user_id=user_id, reason=change.session_reason, now=now, actor_id=principal.user_id)
+    return await _state(db, user_id)
+
+
+# ------------------------------------------------------------------------------- superusers
+
+
+@dataclass(frozen=True, slots=True)
+class SuperuserResult:
+    user_id: uuid.UUID
+    email: str
+    created: bool
+    promoted: bool  # False: was a platform administrator already
+
+
+class PasswordRequired(AppError):
+    status, code, detail = 422, "password_required", "A password is needed to create a new user."
+
+
+async def create_or_promote_superuser(
+    db: AsyncSession,
+    settings: Settings,
+    *,
+    email: str,
+    password: str | None,
+    display_name: str,
+    now: datetime,
+) -> SuperuserResult:
+    """Make the user with this email a platform administrator, creating it when there is none.
+
+    An existing user keeps their password (the one given is not used); the grant is a fact.
+    """
+    email = check_email(email)
+    await users_repo.lock_email(db, email)
+    existing = await users_repo.find_credential_by_email(db, email)
+    if existing is not None:
+        user = await _state(db, existing.user_id)
+        if not user.is_platform_admin:
+            await users_repo.set_platform_admin(db, user_id=user.id, granted=True, at=now, actor_id=None)
+        return SuperuserResult(user.id, email, created=False, promoted=not user.is_platform_admin)
+    if password is None:
+        raise PasswordRequired()
+    normalized = check_new_password(password, email=email)
+    password_hash = await passwords(settings).hash(normalized)
+    user_id = await create_account(db, email=email, password_hash=password_hash, display_name=display_name, now=now)
+    await users_repo.set_platform_admin(db, user_id=user_id, granted=True, at=now, actor_id=None)
+    return SuperuserResult(user_id, email, created=True, promoted=True)
