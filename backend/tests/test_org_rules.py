@@ -81,6 +81,27 @@ async def test_bad_creations_are_422(client: httpx.AsyncClient, team: dict[str, 
     assert (await client.post(API, json=body, headers=team["member_h"])).status_code == 422
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", "", {"name": "Nul\x00Corp"}),
+        ("patch", "/{org}", {"description": "bell\x07"}),
+        ("post", "/{org}/members", {"email": "a\x00@example.com"}),
+        ("post", "/{org}/suspend", {"reason": "why\x00"}),
+    ],
+    ids=["create-name", "update-description", "member-email", "suspend-reason"],
+)
+async def test_control_characters_are_422_not_500(
+    client: httpx.AsyncClient, team: dict[str, Any], method: str, path: str, body: dict[str, Any]
+) -> None:
+    """PostgreSQL cannot store NUL: such input is refused up front, in the envelope."""
+    url = API + path.format(org=team["org"])
+    response = await client.request(method, url, json=body, headers=team["operator_h"])
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["code"] == "validation_error"
+    assert "\x00" not in response.text and "\\u0000" not in response.text
+
+
 async def test_no_token_is_401_and_a_malformed_id_is_422(client: httpx.AsyncClient, team: dict[str, Any]) -> None:
     assert (await client.get(f"{API}/{team['org']}")).status_code == 401
     assert (await client.get(API)).status_code == 401

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import unicodedata
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
@@ -27,6 +28,20 @@ Cursor = Annotated[
     str | None,
     Query(max_length=MAX_CURSOR_CHARS, description="Opaque `next_cursor` of the previous page."),
 ]
+
+
+def single_line(value: str) -> str:
+    """No control characters at all (PostgreSQL cannot even store NUL)."""
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+def multi_line(value: str) -> str:
+    """Line breaks and tabs, but no other control characters."""
+    if any(unicodedata.category(c) == "Cc" and c not in "\n\r\t" for c in value):
+        raise ValueError("control characters other than line breaks and tabs are not allowed")
+    return value
 
 
 class StrictBody(BaseModel):

@@ -6,13 +6,17 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
-from app.schemas.common import StrictBody
+from app.schemas.common import StrictBody, multi_line, single_line
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(single_line)
+]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), AfterValidator(multi_line)]
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), AfterValidator(multi_line)
+]
 
 
 class OrganizationCreate(StrictBody):
@@ -43,7 +47,10 @@ class MemberAdd(StrictBody):
     """Exactly one of `user_id` and `email`."""
 
     user_id: uuid.UUID | None = None
-    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254)] | None = None
+    email: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254), AfterValidator(single_line)]
+        | None
+    ) = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> "MemberAdd":

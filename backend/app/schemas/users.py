@@ -12,20 +12,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
 from app.repositories.users import UserState
-from app.schemas.common import StrictBody
-
-def single_line(value: str) -> str:
-    """No control characters at all (PostgreSQL cannot even store NUL)."""
-    if any(unicodedata.category(c) == "Cc" for c in value):
-        raise ValueError("control characters are not allowed")
-    return value
-
-
-def multi_line(value: str) -> str:
-    """Line breaks and tabs, but no other control characters."""
-    if any(unicodedata.category(c) == "Cc" and c not in "\n\r\t" for c in value):
-        raise ValueError("control characters other than line breaks and tabs are not allowed")
-    return value
+from app.schemas.common import StrictBody, multi_line, single_line
 
 
 DisplayName = Annotated[
