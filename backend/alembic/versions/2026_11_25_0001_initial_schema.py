@@ -81,7 +81,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_platform_admin_grants'))
     )
     op.create_index('ix_platform_admin_grants_as_of', 'platform_admin_grants', ['user_id', sa.literal_column('occurred_at DESC'), sa.literal_column('id DESC')], unique=False, postgresql_include=['kind'])
-    op.create_index('ix_platform_admin_grants_latest', 'platform_admin_grants', ['user_id', sa.literal_column('id DESC')], unique=False, postgresql_include=['kind'])
+    op.create_index('ix_platform_admin_grants_latest', 'platform_admin_grants', ['user_id', sa.literal_column('id DESC')], unique=False, postgresql_include=['kind', 'occurred_at'])
     op.create_table('sessions',
     sa.Column('id', sa.UUID(), nullable=False),
     sa.Column('user_id', sa.UUID(), nullable=False),
@@ -104,7 +104,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user_active_status'))
     )
     op.create_index('ix_user_active_status_as_of', 'user_active_status', ['user_id', sa.literal_column('occurred_at DESC'), sa.literal_column('id DESC')], unique=False, postgresql_include=['kind'])
-    op.create_index('ix_user_active_status_latest', 'user_active_status', ['user_id', sa.literal_column('id DESC')], unique=False, postgresql_include=['kind'])
+    op.create_index('ix_user_active_status_latest', 'user_active_status', ['user_id', sa.literal_column('id DESC')], unique=False, postgresql_include=['kind', 'occurred_at'])
     op.create_table('user_archives',
     sa.Column('user_id', sa.UUID(), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
@@ -117,7 +117,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user_archives'))
     )
     op.create_index('ix_user_archives_as_of', 'user_archives', ['user_id', sa.literal_column('occurred_at DESC'), sa.literal_column('id DESC')], unique=False, postgresql_include=['kind'])
-    op.create_index('ix_user_archives_latest', 'user_archives', ['user_id', sa.literal_column('id DESC')], unique=False, postgresql_include=['kind'])
+    op.create_index('ix_user_archives_latest', 'user_archives', ['user_id', sa.literal_column('id DESC')], unique=False, postgresql_include=['kind', 'occurred_at'])
     op.create_table('user_login_password',
     sa.Column('user_id', sa.UUID(), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
@@ -131,7 +131,7 @@ def upgrade() -> None:
     )
     op.create_index('ix_user_login_password_as_of', 'user_login_password', ['user_id', sa.literal_column('occurred_at DESC'), sa.literal_column('id DESC')], unique=False, postgresql_include=['email'])
     op.create_index('ix_user_login_password_email', 'user_login_password', ['email', sa.literal_column('id DESC')], unique=False, postgresql_include=['user_id'])
-    op.create_index('ix_user_login_password_latest', 'user_login_password', ['user_id', sa.literal_column('id DESC')], unique=False, postgresql_include=['email'])
+    op.create_index('ix_user_login_password_latest', 'user_login_password', ['user_id', sa.literal_column('id DESC')], unique=False, postgresql_include=['email', 'occurred_at'])
     op.create_table('user_profile',
     sa.Column('user_id', sa.UUID(), nullable=False),
     sa.Column('display_name', sa.String(length=100), nullable=False),
@@ -145,7 +145,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user_profile'))
     )
     op.create_index('ix_user_profile_as_of', 'user_profile', ['user_id', sa.literal_column('occurred_at DESC'), sa.literal_column('id DESC')], unique=False, postgresql_include=[])
-    op.create_index('ix_user_profile_latest', 'user_profile', ['user_id', sa.literal_column('id DESC')], unique=False, postgresql_include=[])
+    op.create_index('ix_user_profile_latest', 'user_profile', ['user_id', sa.literal_column('id DESC')], unique=False, postgresql_include=['occurred_at'])
     op.create_table('user_suspensions',
     sa.Column('user_id', sa.UUID(), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
@@ -159,7 +159,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user_suspensions'))
     )
     op.create_index('ix_user_suspensions_as_of', 'user_suspensions', ['user_id', sa.literal_column('occurred_at DESC'), sa.literal_column('id DESC')], unique=False, postgresql_include=['kind'])
-    op.create_index('ix_user_suspensions_latest', 'user_suspensions', ['user_id', sa.literal_column('id DESC')], unique=False, postgresql_include=['kind'])
+    op.create_index('ix_user_suspensions_latest', 'user_suspensions', ['user_id', sa.literal_column('id DESC')], unique=False, postgresql_include=['kind', 'occurred_at'])
     op.create_table('organization_active_status',
     sa.Column('organization_id', sa.UUID(), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
@@ -172,7 +172,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organization_active_status'))
     )
     op.create_index('ix_organization_active_status_as_of', 'organization_active_status', ['organization_id', sa.literal_column('occurred_at DESC'), sa.literal_column('id DESC')], unique=False, postgresql_include=['kind'])
-    op.create_index('ix_organization_active_status_latest', 'organization_active_status', ['organization_id', sa.literal_column('id DESC')], unique=False, postgresql_include=['kind'])
+    op.create_index('ix_organization_active_status_latest', 'organization_active_status', ['organization_id', sa.literal_column('id DESC')], unique=False, postgresql_include=['kind', 'occurred_at'])
     op.create_table('organization_admins',
     sa.Column('organization_id', sa.UUID(), nullable=False),
     sa.Column('user_id', sa.UUID(), nullable=False),
@@ -187,7 +187,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organization_admins'))
     )
     op.create_index('ix_organization_admins_as_of', 'organization_admins', ['organization_id', 'user_id', sa.literal_column('occurred_at DESC'), sa.literal_column('id DESC')], unique=False, postgresql_include=['kind'])
-    op.create_index('ix_organization_admins_latest', 'organization_admins', ['organization_id', 'user_id', sa.literal_column('id DESC')], unique=False, postgresql_include=['kind'])
+    op.create_index('ix_organization_admins_latest', 'organization_admins', ['organization_id', 'user_id', sa.literal_column('id DESC')], unique=False, postgresql_include=['kind', 'occurred_at'])
     op.create_table('organization_archives',
     sa.Column('organization_id', sa.UUID(), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
@@ -200,7 +200,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organization_archives'))
     )
     op.create_index('ix_organization_archives_as_of', 'organization_archives', ['organization_id', sa.literal_column('occurred_at DESC'), sa.literal_column('id DESC')], unique=False, postgresql_include=['kind'])
-    op.create_index('ix_organization_archives_latest', 'organization_archives', ['organization_id', sa.literal_column('id DESC')], unique=False, postgresql_include=['kind'])
+    op.create_index('ix_organization_archives_latest', 'organization_archives', ['organization_id', sa.literal_column('id DESC')], unique=False, postgresql_include=['kind', 'occurred_at'])
     op.create_table('organization_members',
     sa.Column('organization_id', sa.UUID(), nullable=False),
     sa.Column('user_id', sa.UUID(), nullable=False),
@@ -216,7 +216,7 @@ def upgrade() -> None:
     )
     op.create_index('ix_organization_members_as_of', 'organization_members', ['organization_id', 'user_id', sa.literal_column('occurred_at DESC'), sa.literal_column('id DESC')], unique=False, postgresql_include=['kind'])
     op.create_index('ix_organization_members_by_user', 'organization_members', ['user_id', 'organization_id', sa.literal_column('id DESC')], unique=False, postgresql_include=['kind'])
-    op.create_index('ix_organization_members_latest', 'organization_members', ['organization_id', 'user_id', sa.literal_column('id DESC')], unique=False, postgresql_include=['kind'])
+    op.create_index('ix_organization_members_latest', 'organization_members', ['organization_id', 'user_id', sa.literal_column('id DESC')], unique=False, postgresql_include=['kind', 'occurred_at'])
     op.create_table('organization_owners',
     sa.Column('organization_id', sa.UUID(), nullable=False),
     sa.Column('user_id', sa.UUID(), nullable=False),
@@ -229,7 +229,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organization_owners'))
     )
     op.create_index('ix_organization_owners_as_of', 'organization_owners', ['organization_id', sa.literal_column('occurred_at DESC'), sa.literal_column('id DESC')], unique=False, postgresql_include=['user_id'])
-    op.create_index('ix_organization_owners_latest', 'organization_owners', ['organization_id', sa.literal_column('id DESC')], unique=False, postgresql_include=['user_id'])
+    op.create_index('ix_organization_owners_latest', 'organization_owners', ['organization_id', sa.literal_column('id DESC')], unique=False, postgresql_include=['user_id', 'occurred_at'])
     op.create_table('organization_profile',
     sa.Column('organization_id', sa.UUID(), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
@@ -242,7 +242,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organization_profile'))
     )
     op.create_index('ix_organization_profile_as_of', 'organization_profile', ['organization_id', sa.literal_column('occurred_at DESC'), sa.literal_column('id DESC')], unique=False, postgresql_include=[])
-    op.create_index('ix_organization_profile_latest', 'organization_profile', ['organization_id', sa.literal_column('id DESC')], unique=False, postgresql_include=[])
+    op.create_index('ix_organization_profile_latest', 'organization_profile', ['organization_id', sa.literal_column('id DESC')], unique=False, postgresql_include=['occurred_at'])
     op.create_table('organization_suspensions',
     sa.Column('organization_id', sa.UUID(), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
@@ -256,7 +256,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organization_suspensions'))
     )
     op.create_index('ix_organization_suspensions_as_of', 'organization_suspensions', ['organization_id', sa.literal_column('occurred_at DESC'), sa.literal_column('id DESC')], unique=False, postgresql_include=['kind'])
-    op.create_index('ix_organization_suspensions_latest', 'organization_suspensions', ['organization_id', sa.literal_column('id DESC')], unique=False, postgresql_include=['kind'])
+    op.create_index('ix_organization_suspensions_latest', 'organization_suspensions', ['organization_id', sa.literal_column('id DESC')], unique=False, postgresql_include=['kind', 'occurred_at'])
     op.create_table('session_revocations',
     sa.Column('session_id', sa.UUID(), nullable=False),
     sa.Column('reason', sa.String(length=32), nullable=False),
@@ -268,7 +268,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_session_revocations'))
     )
     op.create_index('ix_session_revocations_as_of', 'session_revocations', ['session_id', sa.literal_column('occurred_at DESC'), sa.literal_column('id DESC')], unique=False, postgresql_include=['reason'])
-    op.create_index('ix_session_revocations_latest', 'session_revocations', ['session_id', sa.literal_column('id DESC')], unique=False, postgresql_include=['reason'])
+    op.create_index('ix_session_revocations_latest', 'session_revocations', ['session_id', sa.literal_column('id DESC')], unique=False, postgresql_include=['reason', 'occurred_at'])
     op.create_table('session_rotations',
     sa.Column('session_id', sa.UUID(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
@@ -282,7 +282,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_session_rotations'))
     )
     op.create_index('ix_session_rotations_as_of', 'session_rotations', ['session_id', sa.literal_column('occurred_at DESC'), sa.literal_column('id DESC')], unique=False, postgresql_include=['token_hash', 'organization_id'])
-    op.create_index('ix_session_rotations_latest', 'session_rotations', ['session_id', sa.literal_column('id DESC')], unique=False, postgresql_include=['token_hash', 'organization_id'])
+    op.create_index('ix_session_rotations_latest', 'session_rotations', ['session_id', sa.literal_column('id DESC')], unique=False, postgresql_include=['token_hash', 'organization_id', 'occurred_at'])
     op.create_index('uq_session_rotations_token_hash', 'session_rotations', ['token_hash'], unique=True)
 
     op.execute(CREATE_FUNCTION)
@@ -293,53 +293,53 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index('uq_session_rotations_token_hash', table_name='session_rotations')
-    op.drop_index('ix_session_rotations_latest', table_name='session_rotations', postgresql_include=['token_hash', 'organization_id'])
+    op.drop_index('ix_session_rotations_latest', table_name='session_rotations', postgresql_include=['token_hash', 'organization_id', 'occurred_at'])
     op.drop_index('ix_session_rotations_as_of', table_name='session_rotations', postgresql_include=['token_hash', 'organization_id'])
     op.drop_table('session_rotations')
-    op.drop_index('ix_session_revocations_latest', table_name='session_revocations', postgresql_include=['reason'])
+    op.drop_index('ix_session_revocations_latest', table_name='session_revocations', postgresql_include=['reason', 'occurred_at'])
     op.drop_index('ix_session_revocations_as_of', table_name='session_revocations', postgresql_include=['reason'])
     op.drop_table('session_revocations')
-    op.drop_index('ix_organization_suspensions_latest', table_name='organization_suspensions', postgresql_include=['kind'])
+    op.drop_index('ix_organization_suspensions_latest', table_name='organization_suspensions', postgresql_include=['kind', 'occurred_at'])
     op.drop_index('ix_organization_suspensions_as_of', table_name='organization_suspensions', postgresql_include=['kind'])
     op.drop_table('organization_suspensions')
-    op.drop_index('ix_organization_profile_latest', table_name='organization_profile', postgresql_include=[])
+    op.drop_index('ix_organization_profile_latest', table_name='organization_profile', postgresql_include=['occurred_at'])
     op.drop_index('ix_organization_profile_as_of', table_name='organization_profile', postgresql_include=[])
     op.drop_table('organization_profile')
-    op.drop_index('ix_organization_owners_latest', table_name='organization_owners', postgresql_include=['user_id'])
+    op.drop_index('ix_organization_owners_latest', table_name='organization_owners', postgresql_include=['user_id', 'occurred_at'])
     op.drop_index('ix_organization_owners_as_of', table_name='organization_owners', postgresql_include=['user_id'])
     op.drop_table('organization_owners')
-    op.drop_index('ix_organization_members_latest', table_name='organization_members', postgresql_include=['kind'])
+    op.drop_index('ix_organization_members_latest', table_name='organization_members', postgresql_include=['kind', 'occurred_at'])
     op.drop_index('ix_organization_members_by_user', table_name='organization_members', postgresql_include=['kind'])
     op.drop_index('ix_organization_members_as_of', table_name='organization_members', postgresql_include=['kind'])
     op.drop_table('organization_members')
-    op.drop_index('ix_organization_archives_latest', table_name='organization_archives', postgresql_include=['kind'])
+    op.drop_index('ix_organization_archives_latest', table_name='organization_archives', postgresql_include=['kind', 'occurred_at'])
     op.drop_index('ix_organization_archives_as_of', table_name='organization_archives', postgresql_include=['kind'])
     op.drop_table('organization_archives')
-    op.drop_index('ix_organization_admins_latest', table_name='organization_admins', postgresql_include=['kind'])
+    op.drop_index('ix_organization_admins_latest', table_name='organization_admins', postgresql_include=['kind', 'occurred_at'])
     op.drop_index('ix_organization_admins_as_of', table_name='organization_admins', postgresql_include=['kind'])
     op.drop_table('organization_admins')
-    op.drop_index('ix_organization_active_status_latest', table_name='organization_active_status', postgresql_include=['kind'])
+    op.drop_index('ix_organization_active_status_latest', table_name='organization_active_status', postgresql_include=['kind', 'occurred_at'])
     op.drop_index('ix_organization_active_status_as_of', table_name='organization_active_status', postgresql_include=['kind'])
     op.drop_table('organization_active_status')
-    op.drop_index('ix_user_suspensions_latest', table_name='user_suspensions', postgresql_include=['kind'])
+    op.drop_index('ix_user_suspensions_latest', table_name='user_suspensions', postgresql_include=['kind', 'occurred_at'])
     op.drop_index('ix_user_suspensions_as_of', table_name='user_suspensions', postgresql_include=['kind'])
     op.drop_table('user_suspensions')
-    op.drop_index('ix_user_profile_latest', table_name='user_profile', postgresql_include=[])
+    op.drop_index('ix_user_profile_latest', table_name='user_profile', postgresql_include=['occurred_at'])
     op.drop_index('ix_user_profile_as_of', table_name='user_profile', postgresql_include=[])
     op.drop_table('user_profile')
-    op.drop_index('ix_user_login_password_latest', table_name='user_login_password', postgresql_include=['email'])
+    op.drop_index('ix_user_login_password_latest', table_name='user_login_password', postgresql_include=['email', 'occurred_at'])
     op.drop_index('ix_user_login_password_email', table_name='user_login_password', postgresql_include=['user_id'])
     op.drop_index('ix_user_login_password_as_of', table_name='user_login_password', postgresql_include=['email'])
     op.drop_table('user_login_password')
-    op.drop_index('ix_user_archives_latest', table_name='user_archives', postgresql_include=['kind'])
+    op.drop_index('ix_user_archives_latest', table_name='user_archives', postgresql_include=['kind', 'occurred_at'])
     op.drop_index('ix_user_archives_as_of', table_name='user_archives', postgresql_include=['kind'])
     op.drop_table('user_archives')
-    op.drop_index('ix_user_active_status_latest', table_name='user_active_status', postgresql_include=['kind'])
+    op.drop_index('ix_user_active_status_latest', table_name='user_active_status', postgresql_include=['kind', 'occurred_at'])
     op.drop_index('ix_user_active_status_as_of', table_name='user_active_status', postgresql_include=['kind'])
     op.drop_table('user_active_status')
     op.drop_index('ix_sessions_user', table_name='sessions')
     op.drop_table('sessions')
-    op.drop_index('ix_platform_admin_grants_latest', table_name='platform_admin_grants', postgresql_include=['kind'])
+    op.drop_index('ix_platform_admin_grants_latest', table_name='platform_admin_grants', postgresql_include=['kind', 'occurred_at'])
     op.drop_index('ix_platform_admin_grants_as_of', table_name='platform_admin_grants', postgresql_include=['kind'])
     op.drop_table('platform_admin_grants')
     op.drop_table('organizations')

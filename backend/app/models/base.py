@@ -41,9 +41,18 @@ class AppendOnly:
 
 
 def latest_indexes(table: str, *include: str, key: str = "user_id") -> tuple[Index, Index]:
-    """`latest` and `as of T` indexes for a per-user fact table (INCLUDE keeps reads index-only)."""
+    """`latest` and `as of T` indexes for a fact table keyed by `key` (comma-separated columns).
+
+    INCLUDE keeps the reads index-only: the latest index also carries `occurred_at`, which pages
+    show (`added_at`, `granted_at`, `since`) and the as-of index has as a key column.
+    """
     return (
-        Index(f"ix_{table}_latest", *key.split(","), text("id DESC"), postgresql_include=list(include)),
+        Index(
+            f"ix_{table}_latest",
+            *key.split(","),
+            text("id DESC"),
+            postgresql_include=[*include, "occurred_at"],
+        ),
         Index(
             f"ix_{table}_as_of",
             *key.split(","),

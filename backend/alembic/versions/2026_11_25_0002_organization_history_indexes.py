@@ -8,7 +8,7 @@ No new table (so nothing to protect); written by hand.
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-26 10:00:00
+Create Date: 2026-11-25 18:00:00
 """
 
 from collections.abc import Sequence
