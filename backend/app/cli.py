@@ -49,13 +49,17 @@ def _raise_system_exit(signum: int, frame: object) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
+    if not _port_free(args.host, args.port):
+        sys.exit(f"error: {args.host}:{args.port} is already in use (is `tenancy serve` running? try --port)")
+    # From here on SIGTERM unwinds like Ctrl-C, so the embedded database is stopped on the way out
+    # (uvicorn, too, re-raises the signal to this handler after its graceful shutdown).
+    signal.signal(signal.SIGTERM, _raise_system_exit)
+
     import uvicorn
 
     from app.core.migrations import upgrade
     from app.main import create_app
 
-    if not _port_free(args.host, args.port):
-        sys.exit(f"error: {args.host}:{args.port} is already in use (is `tenancy serve` running? try --port)")
     with database_url() as url:
         upgrade(url)
         os.environ["DATABASE_URL"] = url
@@ -65,9 +69,6 @@ def cmd_serve(args: argparse.Namespace) -> None:
         app = create_app(settings)
         base = f"http://{args.host}:{args.port}"
         print(f"tenancy: API docs at {base}/docs (OpenAPI: {base}/api/v1/openapi.json)", file=sys.stderr)
-        # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the handler
-        # it found; ours turn it into an exception so leaving the block stops the database.
-        signal.signal(signal.SIGTERM, _raise_system_exit)
         with contextlib.suppress(KeyboardInterrupt, SystemExit):
             uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     print("tenancy: stopped", file=sys.stderr)

@@ -205,3 +205,15 @@ def test_serve_stop_and_serve_again_on_the_same_data(data_dir: Path) -> None:
         second.kill()
     assert _postgres_processes(pgdata) == []
 
+
+
+def test_serve_on_a_busy_port_says_so_and_touches_nothing(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        data_dir = tmp_path / "data"
+        result = _run(["serve", "--port", str(port)], data_dir, timeout=30)
+    assert result.returncode != 0
+    assert "already in use" in result.stderr
+    assert not data_dir.exists()  # refused before the database was started
