@@ -9,8 +9,12 @@ Every repository goes through these functions; nothing else reads "latest row pe
   organization) whose latest fact is in a given state. It walks distinct keys with a recursive CTE
   (a "loose index scan": one index descent per key, not per event) and probes the latest fact of
   each key, stopping as soon as the page is full.
-- `latest_per_key_subquery`: the same page as a subquery, so a repository can fuse per-key lookups
-  (a display name, an admin grant, …) into the one statement that reads the page (no N+1).
+- `latest_per_key_subquery`: the same page as a subquery with open bind parameters, so a
+  repository can fuse per-key lookups (a display name, an admin grant, …) into the one statement
+  that reads the page (no N+1), build that statement once, and run it with `page_params(...)`.
+
+Hot statements are built once per shape with bind parameters (`bindparam`) rather than per call:
+composing a dozen correlated subqueries costs more Python than the query costs PostgreSQL.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import Select, Subquery, column, insert, select, text
+from sqlalchemy import ColumnElement, Integer, Select, Subquery, bindparam, column, insert, select, text
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,6 +41,19 @@ def latest_stmt(model: type[F], key: Mapping[str, Any], as_of: datetime | None =
     if as_of is None:
         return stmt.order_by(model.id.desc()).limit(1)
     return stmt.where(model.occurred_at <= as_of).order_by(model.occurred_at.desc(), model.id.desc()).limit(1)
+
+
+def latest_column(
+    model: Any, column: str, key: Mapping[str, Any], as_of: datetime | None = None
+) -> ColumnElement[Any]:
+    """`(SELECT <column> FROM <fact> WHERE key … ORDER BY id DESC LIMIT 1)`, a scalar subquery
+    to compose into a larger statement (select only included columns to stay index-only)."""
+    return latest_stmt(model, key, as_of).with_only_columns(getattr(model, column)).scalar_subquery()
+
+
+def latest_kind(model: Any, key: Mapping[str, Any], as_of: datetime | None = None) -> ColumnElement[Any]:
+    """The latest fact's `kind` as a scalar subquery."""
+    return latest_column(model, "kind", key, as_of)
 
 
 async def latest(
@@ -126,36 +143,47 @@ async def latest_per_key_page(
 
 def latest_per_key_subquery(
     model: type[AppendOnly],
-    prefix: Mapping[str, Any],
+    prefix: Sequence[str],
     walk: str,
+    *,
+    as_of: bool = False,
+    columns: Sequence[str] = ("id", "kind", "occurred_at"),
+    where: str | None = None,
+    where_binds: Mapping[str, Any] | None = None,
+    name: str = "page",
+) -> Subquery:
+    """`latest_per_key_page` as a subquery, its parameters left open: columns `key` plus `columns`.
+
+    Select from it and add correlated point lookups on `key` (they run only for the page's rows),
+    build the statement once per shape, and execute it with `page_params(...)` (plus any of your
+    own bind parameters, e.g. the prefix column reused in the lookups). `where` / `where_binds`
+    (name → type): see `latest_per_key_sql`. Ordering the outer select by `key` is cheap (it
+    sorts one page, after the walk's LIMIT).
+    """
+    sql = latest_per_key_sql(model.__tablename__, list(prefix), walk, columns=columns, as_of=as_of, where=where)
+    table = model.__table__
+    binds = [
+        *(bindparam(col, type_=table.c[col].type) for col in prefix),
+        bindparam("after", type_=table.c[walk].type),
+        bindparam("page_limit", type_=Integer()),
+        bindparam("state", type_=table.c["kind"].type),
+        *([bindparam("as_of", type_=table.c["occurred_at"].type)] if as_of else []),
+        *(bindparam(key, type_=type_) for key, type_ in (where_binds or {}).items()),
+    ]
+    typed = [column("key", table.c[walk].type), *(column(c, table.c[c].type) for c in columns)]
+    return text(sql).bindparams(*binds).columns(*typed).subquery(name)
+
+
+def page_params(
+    prefix: Mapping[str, Any],
     *,
     state: str,
     after: UUID | None = None,
     limit: int = 50,
     as_of: datetime | None = None,
-    columns: Sequence[str] = ("id", "kind", "occurred_at"),
-    where: str | None = None,
-    params: Mapping[str, Any] | None = None,
-    name: str = "page",
-) -> Subquery:
-    """`latest_per_key_page` as a subquery with its parameters bound: columns `key` plus `columns`.
-
-    Select from it and add correlated point lookups on `key`; they run only for the page's rows.
-    `where`/`params`: see `latest_per_key_sql`. Ordering the outer select by `key` is cheap (it
-    sorts one page, after the walk's LIMIT).
-    """
-    sql = latest_per_key_sql(
-        model.__tablename__, list(prefix), walk, columns=columns, as_of=as_of is not None, where=where
-    )
-    binds: dict[str, Any] = {
-        **prefix,
-        **(params or {}),
-        "after": after or _MIN_UUID,
-        "page_limit": limit,
-        "state": state,
-    }
+) -> dict[str, Any]:
+    """The bind parameters of a `latest_per_key_subquery` statement."""
+    params: dict[str, Any] = {**prefix, "after": after or _MIN_UUID, "page_limit": limit, "state": state}
     if as_of is not None:
-        binds["as_of"] = as_of
-    table = model.__table__
-    typed = [column("key", table.c[walk].type), *(column(c, table.c[c].type) for c in columns)]
-    return text(sql).bindparams(**binds).columns(*typed).subquery(name)
+        params["as_of"] = as_of
+    return params

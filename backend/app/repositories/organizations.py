@@ -9,26 +9,24 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, String, select, text
+from sqlalchemy import BigInteger, DateTime, Select, String, bindparam, select, text
 from sqlalchemy import column as sql_column
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import (
     Organization,
-    OrganizationActiveStatus,
     OrganizationAdmin,
-    OrganizationArchive,
     OrganizationMember,
     OrganizationOwner,
     OrganizationProfile,
-    OrganizationSuspension,
     UserProfile,
 )
-from app.repositories.facts import append, latest_per_key_subquery
-from app.repositories.users import latest_column, latest_kind
+from app.repositories.facts import append, latest_column, latest_kind, latest_per_key_subquery, latest_stmt, page_params
+from app.repositories.lifecycle import ACTIVE, ARCHIVED, INACTIVE, ORGANIZATION_LIFECYCLE, SUSPENDED
 
 # ------------------------------------------------------------------------------------------ writes
 
@@ -95,16 +93,6 @@ async def set_owner(
     )
 
 
-STATUS_FACTS: dict[str, type[OrganizationActiveStatus | OrganizationSuspension | OrganizationArchive]] = {
-    "activated": OrganizationActiveStatus,
-    "deactivated": OrganizationActiveStatus,
-    "suspended": OrganizationSuspension,
-    "lifted": OrganizationSuspension,
-    "archived": OrganizationArchive,
-    "restored": OrganizationArchive,
-}
-
-
 async def add_status_event(
     db: AsyncSession,
     *,
@@ -115,28 +103,16 @@ async def add_status_event(
     reason: str | None = None,
 ) -> None:
     """Append one status fact: activated/deactivated, suspended/lifted, archived/restored."""
-    model = STATUS_FACTS[kind]
-    values: dict[str, Any] = {"organization_id": organization_id, "kind": kind}
-    if model is OrganizationSuspension:
-        values["reason"] = reason
-    await append(db, model, occurred_at=at, actor_id=actor_id, **values)
+    await ORGANIZATION_LIFECYCLE.append(
+        db, subject_id=organization_id, kind=kind, at=at, actor_id=actor_id, reason=reason
+    )
 
 
 # ---------------------------------------------------------------------------------- composition
 
-ACTIVE, INACTIVE, SUSPENDED, ARCHIVED = "active", "inactive", "suspended", "archived"
+__all__ = ["ACTIVE", "ARCHIVED", "INACTIVE", "SUSPENDED"]  # re-exported: statuses are read with states
+
 OWNER, ADMIN, MEMBER = "owner", "admin", "member"
-
-
-def organization_status(active_kind: str | None, suspension_kind: str | None, archive_kind: str | None) -> str:
-    """Most severe first: archived > suspended > inactive > active (absent facts: active)."""
-    if archive_kind == "archived":
-        return ARCHIVED
-    if suspension_kind == "suspended":
-        return SUSPENDED
-    if active_kind == "deactivated":
-        return INACTIVE
-    return ACTIVE
 
 
 def role_of(user_id: uuid.UUID, *, is_member: bool, is_admin: bool, owner_id: uuid.UUID | None) -> str | None:
@@ -165,9 +141,7 @@ def _state_columns(org_id: Any) -> list[Any]:
         latest_column(OrganizationProfile, "name", key).label("name"),
         latest_column(OrganizationProfile, "description", key).label("description"),
         latest_column(OrganizationOwner, "user_id", key).label("owner_id"),
-        latest_kind(OrganizationActiveStatus, key).label("active_kind"),
-        latest_kind(OrganizationSuspension, key).label("suspension_kind"),
-        latest_kind(OrganizationArchive, key).label("archive_kind"),
+        *ORGANIZATION_LIFECYCLE.columns(org_id),
     ]
 
 
@@ -178,17 +152,22 @@ def _org_state(row: Any) -> OrgState:
         created_by=row.created_by,
         name=row.name,
         description=row.description,
-        status=organization_status(row.active_kind, row.suspension_kind, row.archive_kind),
+        status=ORGANIZATION_LIFECYCLE.status_from(row),
         owner_id=row.owner_id,
     )
 
 
+@cache
+def _org_state_statement() -> Select[Any]:
+    org_id = bindparam("organization_id", type_=UUID(as_uuid=True))
+    return select(
+        Organization.id, Organization.created_at, Organization.created_by, *_state_columns(org_id)
+    ).where(Organization.id == org_id)
+
+
 async def get_org_state(db: AsyncSession, organization_id: uuid.UUID) -> OrgState | None:
     """The organization's current state, in one query."""
-    stmt = select(
-        Organization.id, Organization.created_at, Organization.created_by, *_state_columns(organization_id)
-    ).where(Organization.id == organization_id)
-    row = (await db.execute(stmt)).one_or_none()
+    row = (await db.execute(_org_state_statement(), {"organization_id": organization_id})).one_or_none()
     return _org_state(row) if row else None
 
 
@@ -279,6 +258,28 @@ _VISIBLE_TO_MEMBER = (
 )
 
 
+@cache
+def _memberships_statement(*, include_archived: bool) -> Select[Any]:
+    user_id = bindparam("user_id", type_=UUID(as_uuid=True))
+    page = latest_per_key_subquery(
+        OrganizationMember,
+        ["user_id"],
+        "organization_id",
+        where=None if include_archived else _VISIBLE_TO_MEMBER,
+    )
+    org_id = page.c.key
+    base = select(Organization).where(Organization.id == org_id)
+    # Point lookups per row, not a join: the planner may not pick a join order that stays flat.
+    return select(
+        org_id.label("id"),
+        base.with_only_columns(Organization.created_at).scalar_subquery().label("created_at"),
+        base.with_only_columns(Organization.created_by).scalar_subquery().label("created_by"),
+        *_state_columns(org_id),
+        latest_kind(OrganizationAdmin, {"organization_id": org_id, "user_id": user_id}).label("admin_kind"),
+        page.c.occurred_at.label("added_at"),
+    ).order_by(org_id)
+
+
 async def memberships_of_user(
     db: AsyncSession,
     user_id: uuid.UUID,
@@ -293,28 +294,10 @@ async def memberships_of_user(
     and the user's admin grant there. Archived organizations the user does not own are left out
     (before the page limit) unless `include_archived`.
     """
-    page = latest_per_key_subquery(
-        OrganizationMember,
-        {"user_id": user_id},
-        "organization_id",
-        state="added",
-        after=after,
-        limit=limit,
-        where=None if include_archived else _VISIBLE_TO_MEMBER,
-    )
-    org_id = page.c.key
-    base = select(Organization).where(Organization.id == org_id)
-    # Point lookups per row, not a join: the planner may not pick a join order that stays flat.
-    stmt = select(
-        org_id.label("id"),
-        base.with_only_columns(Organization.created_at).scalar_subquery().label("created_at"),
-        base.with_only_columns(Organization.created_by).scalar_subquery().label("created_by"),
-        *_state_columns(org_id),
-        latest_kind(OrganizationAdmin, {"organization_id": org_id, "user_id": user_id}).label("admin_kind"),
-        page.c.occurred_at.label("added_at"),
-    ).order_by(org_id)
+    stmt = _memberships_statement(include_archived=include_archived)
+    params = page_params({"user_id": user_id}, state="added", after=after, limit=limit)
     result = []
-    for row in (await db.execute(stmt)).all():
+    for row in (await db.execute(stmt, params)).all():
         state = _org_state(row)
         role = role_of(user_id, is_member=True, is_admin=row.admin_kind == "granted", owner_id=state.owner_id)
         result.append(Membership(organization=state, role=role or MEMBER, added_at=row.added_at))
@@ -351,6 +334,27 @@ def _display_name(user_id: Any) -> Any:
     return latest_column(UserProfile, "display_name", {"user_id": user_id}).label("display_name")
 
 
+def _org_and_instant(as_of: bool) -> tuple[Any, Any]:
+    org_id = bindparam("organization_id", type_=UUID(as_uuid=True))
+    when = bindparam("as_of", type_=DateTime(timezone=True)) if as_of else None
+    return org_id, when
+
+
+@cache
+def _members_statement(*, as_of: bool) -> Select[Any]:
+    org_id, when = _org_and_instant(as_of)
+    org_key = {"organization_id": org_id}
+    page = latest_per_key_subquery(OrganizationMember, ["organization_id"], "user_id", as_of=as_of)
+    user_id = page.c.key
+    return select(
+        user_id.label("user_id"),
+        page.c.occurred_at.label("added_at"),
+        _display_name(user_id),
+        latest_kind(OrganizationAdmin, {**org_key, "user_id": user_id}, when).label("admin_kind"),
+        latest_column(OrganizationOwner, "user_id", org_key, when).label("owner_id"),
+    ).order_by(user_id)
+
+
 async def members_page(
     db: AsyncSession,
     organization_id: uuid.UUID,
@@ -364,18 +368,8 @@ async def members_page(
     The loose-index-scan walk of `latest_per_key_subquery`, each row fused with its user's
     display name and admin grant (as of the same instant) and the organization's owner then.
     """
-    org_key = {"organization_id": organization_id}
-    page = latest_per_key_subquery(
-        OrganizationMember, org_key, "user_id", state="added", after=after, limit=limit, as_of=as_of
-    )
-    user_id = page.c.key
-    stmt = select(
-        user_id.label("user_id"),
-        page.c.occurred_at.label("added_at"),
-        _display_name(user_id),
-        latest_kind(OrganizationAdmin, {**org_key, "user_id": user_id}, as_of).label("admin_kind"),
-        latest_column(OrganizationOwner, "user_id", org_key, as_of).label("owner_id"),
-    ).order_by(user_id)
+    stmt = _members_statement(as_of=as_of is not None)
+    params = page_params({"organization_id": organization_id}, state="added", after=after, limit=limit, as_of=as_of)
     return [
         MemberEntry(
             user_id=row.user_id,
@@ -384,8 +378,17 @@ async def members_page(
             or MEMBER,
             added_at=row.added_at,
         )
-        for row in (await db.execute(stmt)).all()
+        for row in (await db.execute(stmt, params)).all()
     ]
+
+
+@cache
+def _admins_statement(*, as_of: bool) -> Select[Any]:
+    page = latest_per_key_subquery(OrganizationAdmin, ["organization_id"], "user_id", as_of=as_of)
+    user_id = page.c.key
+    return select(user_id.label("user_id"), page.c.occurred_at.label("granted_at"), _display_name(user_id)).order_by(
+        user_id
+    )
 
 
 async def admins_page(
@@ -397,37 +400,33 @@ async def admins_page(
     as_of: datetime | None = None,
 ) -> list[AdminEntry]:
     """Users holding an admin grant (now, or as of `as_of`) ascending by user id: one statement."""
-    page = latest_per_key_subquery(
-        OrganizationAdmin, {"organization_id": organization_id}, "user_id",
-        state="granted", after=after, limit=limit, as_of=as_of,
-    )
-    user_id = page.c.key
-    stmt = select(user_id.label("user_id"), page.c.occurred_at.label("granted_at"), _display_name(user_id)).order_by(
-        user_id
-    )
+    stmt = _admins_statement(as_of=as_of is not None)
+    params = page_params({"organization_id": organization_id}, state="granted", after=after, limit=limit, as_of=as_of)
     return [
         AdminEntry(user_id=row.user_id, display_name=row.display_name, granted_at=row.granted_at)
-        for row in (await db.execute(stmt)).all()
+        for row in (await db.execute(stmt, params)).all()
     ]
+
+
+@cache
+def _owner_statement(*, as_of: bool) -> Select[Any]:
+    org_id, when = _org_and_instant(as_of)
+    current = (
+        latest_stmt(OrganizationOwner, {"organization_id": org_id}, when)
+        .with_only_columns(OrganizationOwner.user_id, OrganizationOwner.occurred_at)
+        .subquery("current_owner")
+    )
+    return select(current.c.user_id, current.c.occurred_at, _display_name(current.c.user_id))
 
 
 async def owner_at(
     db: AsyncSession, organization_id: uuid.UUID, *, as_of: datetime | None = None
 ) -> OwnerEntry | None:
     """The owner (now, or as of `as_of`) and since when: one statement; None before the first."""
-    owner = (
-        select(OrganizationOwner.user_id, OrganizationOwner.occurred_at)
-        .where(OrganizationOwner.organization_id == organization_id)
-    )
-    if as_of is None:
-        owner = owner.order_by(OrganizationOwner.id.desc())
-    else:
-        owner = owner.where(OrganizationOwner.occurred_at <= as_of).order_by(
-            OrganizationOwner.occurred_at.desc(), OrganizationOwner.id.desc()
-        )
-    current = owner.limit(1).subquery("current_owner")
-    stmt = select(current.c.user_id, current.c.occurred_at, _display_name(current.c.user_id))
-    row = (await db.execute(stmt)).one_or_none()
+    params: dict[str, Any] = {"organization_id": organization_id}
+    if as_of is not None:
+        params["as_of"] = as_of
+    row = (await db.execute(_owner_statement(as_of=as_of is not None), params)).one_or_none()
     return OwnerEntry(user_id=row.user_id, display_name=row.display_name, since=row.occurred_at) if row else None
 
 

@@ -7,24 +7,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, select, tuple_
+from sqlalchemy import Select, bindparam, exists, func, select, tuple_
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.models import (
     Organization,
-    OrganizationActiveStatus,
     OrganizationAdmin,
-    OrganizationArchive,
     OrganizationMember,
     OrganizationOwner,
-    OrganizationSuspension,
     Session,
     SessionRevocation,
     SessionRotation,
 )
 from app.repositories.facts import append
-from app.repositories.users import latest_column, latest_kind, status_columns, user_status
+from app.repositories.facts import latest_column, latest_kind
+from app.repositories.lifecycle import ORGANIZATION_LIFECYCLE, USER_LIFECYCLE
+from app.repositories.users import status_columns
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +36,7 @@ class OrgAccess:
     is_member: bool
     is_admin: bool
     owner_id: uuid.UUID | None
-    active_kind: str | None
-    suspension_kind: str | None
-    archive_kind: str | None
+    status: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +54,7 @@ class Principal:
     org: OrgAccess | None = None
 
 
-def _org_columns(org_id: uuid.UUID, user_id: uuid.UUID) -> list[Any]:
+def _org_columns(org_id: Any, user_id: Any) -> list[Any]:
     org_key = {"organization_id": org_id}
     member_key = {"organization_id": org_id, "user_id": user_id}
     return [
@@ -64,10 +62,32 @@ def _org_columns(org_id: uuid.UUID, user_id: uuid.UUID) -> list[Any]:
         latest_kind(OrganizationMember, member_key).label("member_kind"),
         latest_kind(OrganizationAdmin, member_key).label("admin_kind"),
         latest_column(OrganizationOwner, "user_id", org_key).label("owner_id"),
-        latest_kind(OrganizationActiveStatus, org_key).label("org_active_kind"),
-        latest_kind(OrganizationSuspension, org_key).label("org_suspension_kind"),
-        latest_kind(OrganizationArchive, org_key).label("org_archive_kind"),
+        *ORGANIZATION_LIFECYCLE.columns(org_id, prefix="org_"),
     ]
+
+
+def _principal_statement(*, in_organization: bool) -> Select[Any]:
+    """Built once per shape with bind parameters: constructing this many subqueries costs more
+    Python than the query costs PostgreSQL, and a constant statement also keeps its compiled
+    form and asyncpg's prepared statement warm."""
+    session_id = bindparam("session_id", type_=PG_UUID(as_uuid=True))
+    user_id = bindparam("user_id", type_=PG_UUID(as_uuid=True))
+    session_key = {"session_id": session_id}
+    columns: list[Any] = [
+        Session.user_id,
+        Session.created_at,
+        latest_column(SessionRotation, "occurred_at", session_key).label("last_rotated_at"),
+        latest_column(SessionRotation, "organization_id", session_key).label("session_org"),
+        exists().where(SessionRevocation.session_id == session_id).label("revoked"),
+        *status_columns(user_id),
+    ]
+    if in_organization:
+        columns += _org_columns(bindparam("organization_id", type_=PG_UUID(as_uuid=True)), user_id)
+    return select(*columns).where(Session.id == session_id, Session.user_id == user_id)
+
+
+_PRINCIPAL = _principal_statement(in_organization=False)
+_PRINCIPAL_IN_ORGANIZATION = _principal_statement(in_organization=True)
 
 
 async def load_principal(
@@ -82,19 +102,14 @@ async def load_principal(
     Every column is an index-backed point lookup on a constant key, so the cost does not grow
     with history. None when the session does not exist or belongs to another user.
     """
-    session_key = {"session_id": session_id}
-    columns: list[Any] = [
-        Session.user_id,
-        Session.created_at,
-        latest_column(SessionRotation, "occurred_at", session_key).label("last_rotated_at"),
-        latest_column(SessionRotation, "organization_id", session_key).label("session_org"),
-        exists().where(SessionRevocation.session_id == session_id).label("revoked"),
-        *status_columns(user_id),
-    ]
-    if organization_id is not None:
-        columns += _org_columns(organization_id, user_id)
-    stmt = select(*columns).where(Session.id == session_id, Session.user_id == user_id)
-    row = (await db.execute(stmt)).one_or_none()
+    params: dict[str, Any] = {"session_id": session_id, "user_id": user_id}
+    if organization_id is None:
+        stmt = _PRINCIPAL
+    else:
+        stmt = _PRINCIPAL_IN_ORGANIZATION
+        params["organization_id"] = organization_id
+    conn = await db.connection()
+    row = (await conn.execute(stmt, params)).one_or_none()
     if row is None:
         return None
     org = None
@@ -105,9 +120,7 @@ async def load_principal(
             is_member=row.member_kind == "added",
             is_admin=row.admin_kind == "granted",
             owner_id=row.owner_id,
-            active_kind=row.org_active_kind,
-            suspension_kind=row.org_suspension_kind,
-            archive_kind=row.org_archive_kind,
+            status=ORGANIZATION_LIFECYCLE.status_from(row, prefix="org_"),
         )
     return Principal(
         user_id=row.user_id,
@@ -116,7 +129,7 @@ async def load_principal(
         last_rotated_at=row.last_rotated_at,
         session_organization_id=row.session_org,
         revoked=row.revoked,
-        user_status=user_status(row.active_kind, row.suspension_kind, row.archive_kind),
+        user_status=USER_LIFECYCLE.status_from(row),
         is_platform_admin=row.platform_admin_kind == "granted",
         org=org,
     )

@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, text, true
+from sqlalchemy import ColumnElement, Select, bindparam, func, select, text, true
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import (
@@ -16,27 +18,11 @@ from app.models import (
     OrganizationSuspension,
     PlatformAdminGrant,
     User,
-    UserActiveStatus,
-    UserArchive,
     UserLoginPassword,
     UserProfile,
-    UserSuspension,
 )
-from app.repositories.facts import append, latest_stmt
-
-ACTIVE, INACTIVE, SUSPENDED, ARCHIVED = "active", "inactive", "suspended", "archived"
-
-
-def user_status(active_kind: str | None, suspension_kind: str | None, archive_kind: str | None) -> str:
-    """Most severe first: archived > suspended > inactive > active (absent facts: active)."""
-    if archive_kind == "archived":
-        return ARCHIVED
-    if suspension_kind == "suspended":
-        return SUSPENDED
-    if active_kind == "deactivated":
-        return INACTIVE
-    return ACTIVE
-
+from app.repositories.facts import append, latest_column, latest_kind, latest_stmt
+from app.repositories.lifecycle import ACTIVE, USER_LIFECYCLE
 
 @dataclass(frozen=True, slots=True)
 class UserState:
@@ -58,25 +44,11 @@ class UserState:
         return self.status == ACTIVE
 
 
-def latest_kind(model: Any, key: dict[str, Any], as_of: datetime | None = None) -> ColumnElement[Any]:
-    """`(SELECT kind FROM <fact> WHERE key … ORDER BY id DESC LIMIT 1)` as a scalar subquery."""
-    return latest_stmt(model, key, as_of).with_only_columns(model.kind).scalar_subquery()
-
-
-def latest_column(
-    model: Any, column: str, key: dict[str, Any], as_of: datetime | None = None
-) -> ColumnElement[Any]:
-    return latest_stmt(model, key, as_of).with_only_columns(getattr(model, column)).scalar_subquery()
-
-
 def status_columns(user_id: Any) -> list[ColumnElement[Any]]:
     """The three facts that make a user's status, plus the platform-admin grant, as columns."""
-    key = {"user_id": user_id}
     return [
-        latest_kind(UserActiveStatus, key).label("active_kind"),
-        latest_kind(UserSuspension, key).label("suspension_kind"),
-        latest_kind(UserArchive, key).label("archive_kind"),
-        latest_kind(PlatformAdminGrant, key).label("platform_admin_kind"),
+        *USER_LIFECYCLE.columns(user_id),
+        latest_kind(PlatformAdminGrant, {"user_id": user_id}).label("platform_admin_kind"),
     ]
 
 
@@ -91,19 +63,29 @@ async def lock_user(db: AsyncSession, user_id: uuid.UUID) -> bool:
     return found.scalar_one_or_none() is not None
 
 
-async def get_user_state(db: AsyncSession, user_id: uuid.UUID) -> UserState | None:
-    """The user's current state, composed in one query."""
+@cache
+def _user_state_statement() -> Select[Any]:
+    user_id = bindparam("user_id", type_=PG_UUID(as_uuid=True))
     key = {"user_id": user_id}
-    stmt = select(
-        User.id,
-        User.created_at,
-        latest_column(UserLoginPassword, "email", key).label("email"),
-        latest_column(UserProfile, "display_name", key).label("display_name"),
-        latest_column(UserProfile, "bio", key).label("bio"),
-        latest_column(UserProfile, "avatar_url", key).label("avatar_url"),
-        *status_columns(user_id),
-    ).where(User.id == user_id)
-    row = (await db.execute(stmt)).one_or_none()
+    profile = latest_stmt(UserProfile, key).subquery("profile").lateral()
+    return (
+        select(
+            User.id,
+            User.created_at,
+            latest_column(UserLoginPassword, "email", key).label("email"),
+            profile.c.display_name,
+            profile.c.bio,
+            profile.c.avatar_url,
+            *status_columns(user_id),
+        )
+        .outerjoin(profile, true())
+        .where(User.id == user_id)
+    )
+
+
+async def get_user_state(db: AsyncSession, user_id: uuid.UUID) -> UserState | None:
+    """The user's current state, composed in one query (built once, run with the id bound)."""
+    row = (await db.execute(_user_state_statement(), {"user_id": user_id})).one_or_none()
     if row is None:
         return None
     return UserState(
@@ -113,7 +95,7 @@ async def get_user_state(db: AsyncSession, user_id: uuid.UUID) -> UserState | No
         display_name=row.display_name,
         bio=row.bio,
         avatar_url=row.avatar_url,
-        status=user_status(row.active_kind, row.suspension_kind, row.archive_kind),
+        status=USER_LIFECYCLE.status_from(row),
         is_platform_admin=row.platform_admin_kind == "granted",
         deactivated=row.active_kind == "deactivated",
         suspended=row.suspension_kind == "suspended",
@@ -187,7 +169,7 @@ async def find_login(db: AsyncSession, email: str) -> LoginCandidate | None:
     if row is None:
         return None
     return LoginCandidate(
-        row.user_id, row.password_hash, user_status(row.active_kind, row.suspension_kind, row.archive_kind)
+        row.user_id, row.password_hash, USER_LIFECYCLE.status_from(row)
     )
 
 
@@ -245,16 +227,6 @@ async def add_profile(
     )
 
 
-STATUS_FACTS: dict[str, type[UserActiveStatus | UserSuspension | UserArchive]] = {
-    "activated": UserActiveStatus,
-    "deactivated": UserActiveStatus,
-    "suspended": UserSuspension,
-    "lifted": UserSuspension,
-    "archived": UserArchive,
-    "restored": UserArchive,
-}
-
-
 async def add_status_event(
     db: AsyncSession,
     *,
@@ -265,11 +237,7 @@ async def add_status_event(
     reason: str | None = None,
 ) -> None:
     """Append one status fact: activated/deactivated, suspended/lifted, archived/restored."""
-    model = STATUS_FACTS[kind]
-    values: dict[str, Any] = {"user_id": user_id, "kind": kind}
-    if model is UserSuspension:
-        values["reason"] = reason
-    await append(db, model, occurred_at=at, actor_id=actor_id, **values)
+    await USER_LIFECYCLE.append(db, subject_id=user_id, kind=kind, at=at, actor_id=actor_id, reason=reason)
 
 
 async def set_platform_admin(

@@ -220,7 +220,7 @@ def org_context(principal: Principal, *, now: datetime) -> OrgContext:
                 principal.user_id, is_member=access.is_member, is_admin=access.is_admin, owner_id=owner_id
             ),
             is_platform_admin=principal.is_platform_admin,
-            status=orgs.organization_status(access.active_kind, access.suspension_kind, access.archive_kind),
+            status=access.status,
             owner_id=owner_id,
             now=now,
         )
