@@ -104,7 +104,7 @@ def setup(base: str, members: int) -> dict[str, str]:
 
 def run_wrk(url: str, token: str, duration: int, connections: int) -> tuple[float, dict[str, float]]:
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency",
+        ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{duration}s", "--latency",
          "-H", f"Authorization: Bearer {token}", url],
         capture_output=True, text=True, check=True,
     ).stdout

@@ -17,7 +17,7 @@ from app.services.users import ClientInfo
 MAX_USER_AGENT = 512
 
 
-def client_info(request: Request) -> ClientInfo:
+async def client_info(request: Request) -> ClientInfo:  # async: no thread-pool hop
     host = request.client.host if request.client else None
     try:
         address = str(ipaddress.ip_address(host)) if host else None
