@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import LoginAttempt
+from app.repositories.locks import advisory_xact_lock
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,9 +27,7 @@ async def lock_account(db: AsyncSession, account_key: str) -> None:
 
     Two parallel guesses then cannot both slip under the failure limit.
     """
-    await db.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"login:{account_key}"}
-    )
+    await advisory_xact_lock(db, "login", account_key)
 
 
 async def record_attempt(

@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, select, text, true
+from sqlalchemy import ColumnElement, Select, bindparam, func, select, true
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +23,7 @@ from app.models import (
 )
 from app.repositories.facts import append, latest_column, latest_kind, latest_stmt
 from app.repositories.lifecycle import ACTIVE, USER_LIFECYCLE
+from app.repositories.locks import advisory_xact_lock
 
 @dataclass(frozen=True, slots=True)
 class UserState:
@@ -112,7 +113,7 @@ class Credential:
 
 async def lock_email(db: AsyncSession, email: str) -> None:
     """Serialize every claim on one (normalized) email until the transaction ends."""
-    await db.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"email:{email}"})
+    await advisory_xact_lock(db, "email", email)
 
 
 async def find_credential_by_email(db: AsyncSession, email: str) -> Credential | None:
