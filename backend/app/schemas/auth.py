@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from app.repositories.organizations import Membership, OrgState
 from app.repositories.sessions import SessionInfo
 from app.schemas.common import InvalidCursor, StrictBody, decode_cursor, encode_cursor
 from app.schemas.organizations import MyOrganizationRead, OrganizationRead
@@ -103,20 +102,6 @@ class SessionRead(BaseModel):
 class SessionList(BaseModel):
     items: list[SessionRead]
     next_cursor: str | None
-
-
-def organization_read(state: OrgState) -> OrganizationRead:
-    return OrganizationRead(
-        id=state.id, name=state.name, description=state.description, status=state.status, created_at=state.created_at
-    )
-
-
-def my_organization_read(membership: Membership) -> MyOrganizationRead:
-    org = membership.organization
-    return MyOrganizationRead(
-        id=org.id, name=org.name, description=org.description, status=org.status, created_at=org.created_at,
-        role=membership.role,
-    )
 
 
 _SESSIONS = "sessions"

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
+from app.repositories.organizations import Membership, OrgState
 from app.schemas.common import StrictBody, multi_line, single_line
 
 Name = Annotated[
@@ -103,3 +104,17 @@ class EventRead(BaseModel):
     subject_id: uuid.UUID | None
     occurred_at: datetime
     details: dict[str, Any]
+
+
+def organization_read(state: OrgState) -> OrganizationRead:
+    return OrganizationRead(
+        id=state.id, name=state.name, description=state.description, status=state.status, created_at=state.created_at
+    )
+
+
+def my_organization_read(membership: Membership) -> MyOrganizationRead:
+    org = membership.organization
+    return MyOrganizationRead(
+        id=org.id, name=org.name, description=org.description, status=org.status, created_at=org.created_at,
+        role=membership.role,
+    )

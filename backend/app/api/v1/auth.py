@@ -24,12 +24,11 @@ from app.schemas.auth import (
     TokenRead,
     TokenRefresh,
     UserRegister,
-    my_organization_read,
-    organization_read,
     parse_sessions_cursor,
     sessions_cursor,
 )
 from app.schemas.common import Cursor, Limit
+from app.schemas.organizations import my_organization_read, organization_read
 from app.schemas.users import UserRead
 from app.services import auth
 from app.services.auth import TokenPair

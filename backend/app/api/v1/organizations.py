@@ -19,9 +19,7 @@ from app.repositories.organizations import (
     AdminEntry,
     EventPosition,
     MemberEntry,
-    Membership,
     OrgEvent,
-    OrgState,
     OwnerEntry,
 )
 from app.schemas.common import (
@@ -47,6 +45,8 @@ from app.schemas.organizations import (
     OwnerRead,
     SuspendBody,
     UserRef,
+    my_organization_read,
+    organization_read,
 )
 from app.services import organizations as service
 
@@ -56,20 +56,6 @@ AsOf = Annotated[
     datetime | None,
     Query(description="ISO-8601 instant: answer with the state at that instant (naive means UTC)."),
 ]
-
-
-def _org(state: OrgState) -> OrganizationRead:
-    return OrganizationRead(
-        id=state.id, name=state.name, description=state.description, status=state.status, created_at=state.created_at
-    )
-
-
-def _my_org(membership: Membership) -> MyOrganizationRead:
-    state = membership.organization
-    return MyOrganizationRead(
-        id=state.id, name=state.name, description=state.description, status=state.status,
-        created_at=state.created_at, role=membership.role,
-    )
 
 
 def _member(entry: MemberEntry) -> MemberRead:
@@ -124,7 +110,7 @@ async def create_organization(
     membership = await service.found_organization(
         db, creator_id=principal.user_id, name=body.name, description=body.description, now=clock.now()
     )
-    return _my_org(membership)
+    return my_organization_read(membership)
 
 
 @router.get("")
@@ -136,7 +122,7 @@ async def list_my_organizations(
         db, user_id=principal.user_id, after=decode_after(cursor, "orgs"), limit=limit
     )
     next_cursor = encode_after("orgs", page.items[-1].organization.id) if page.more else None
-    return ListResponse(items=[_my_org(m) for m in page.items], next_cursor=next_cursor)
+    return ListResponse(items=[my_organization_read(m) for m in page.items], next_cursor=next_cursor)
 
 
 # -------------------------------------------------------------------------- one organization
@@ -144,43 +130,43 @@ async def list_my_organizations(
 
 @router.get("/{org_id}")
 async def get_organization(ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
-    return _org(await service.get_organization(db, ctx))
+    return organization_read(await service.get_organization(db, ctx))
 
 
 @router.patch("/{org_id}")
 async def update_organization(body: OrganizationUpdate, ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
     changes = body.model_dump(include=body.model_fields_set)
-    return _org(await service.update_profile(db, ctx, **changes))
+    return organization_read(await service.update_profile(db, ctx, **changes))
 
 
 @router.post("/{org_id}/activate")
 async def activate(ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
-    return _org(await service.activate(db, ctx))
+    return organization_read(await service.activate(db, ctx))
 
 
 @router.post("/{org_id}/deactivate")
 async def deactivate(ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
-    return _org(await service.deactivate(db, ctx))
+    return organization_read(await service.deactivate(db, ctx))
 
 
 @router.post("/{org_id}/suspend")
 async def suspend(body: SuspendBody, ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
-    return _org(await service.suspend(db, ctx, reason=body.reason))
+    return organization_read(await service.suspend(db, ctx, reason=body.reason))
 
 
 @router.post("/{org_id}/unsuspend")
 async def unsuspend(ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
-    return _org(await service.unsuspend(db, ctx))
+    return organization_read(await service.unsuspend(db, ctx))
 
 
 @router.post("/{org_id}/archive")
 async def archive(ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
-    return _org(await service.archive(db, ctx))
+    return organization_read(await service.archive(db, ctx))
 
 
 @router.post("/{org_id}/restore")
 async def restore(ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
-    return _org(await service.restore(db, ctx))
+    return organization_read(await service.restore(db, ctx))
 
 
 # ---------------------------------------------------------------------------------- members
