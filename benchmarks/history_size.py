@@ -33,16 +33,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backend"))
 
-import asyncpg  # noqa: E402
-from sqlalchemy import select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-from sqlalchemy.ext.asyncio import AsyncSession  # noqa: E402
+import asyncpg
+from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.database import make_engine  # noqa: E402
-from app.core.migrations import upgrade  # noqa: E402
-from app.models import OrganizationMember  # noqa: E402
-from app.repositories.facts import latest_kind, latest_per_key_page  # noqa: E402
-from app.repositories.sessions import load_principal  # noqa: E402
+from app.core.database import make_engine
+from app.core.migrations import upgrade
+from app.models import OrganizationMember
+from app.repositories.facts import latest_kind, latest_per_key_page
+from app.repositories.sessions import load_principal
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -139,15 +139,16 @@ async def measure(url: str, rows: int, iterations: int) -> dict[str, dict[str, f
     async with AsyncSession(engine) as db:
         probe = uuid.UUID(f"00000000-0000-4000-8000-{7:012x}")
         results["auth + org guard (1 query)"] = await timed(
-            "guard", iterations,
-            lambda: load_principal(db, session_id=session, user_id=caller, organization_id=org),
+            "guard", iterations, lambda: load_principal(db, session_id=session, user_id=caller, organization_id=org)
         )
         results["members page (50)"] = await timed(
-            "page", iterations,
+            "page",
+            iterations,
             lambda: latest_per_key_page(db, OrganizationMember, {"organization_id": org}, "user_id", state="added"),
         )
         results["members page as of T"] = await timed(
-            "page as of", iterations,
+            "page as of",
+            iterations,
             lambda: latest_per_key_page(
                 db, OrganizationMember, {"organization_id": org}, "user_id", state="added", as_of=halfway
             ),

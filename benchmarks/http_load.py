@@ -76,18 +76,25 @@ def setup(base: str, members: int) -> dict[str, str]:
     """An owner with an organization of `members` members; returns the paths to load and a token."""
     with httpx.Client(base_url=f"{base}/api/v1", timeout=60) as api:
         stamp = int(time.time() * 1000)
-        owner = {"email": f"owner-{stamp}@bench.example", "password": PASSWORD, "display_name": "Owner",
-                 "organization_name": "Benchmark Inc"}
+        owner = {
+            "email": f"owner-{stamp}@bench.example",
+            "password": PASSWORD,
+            "display_name": "Owner",
+            "organization_name": "Benchmark Inc",
+        }
         reg = api.post("/auth/register", json=owner)
         reg.raise_for_status()
         org_id = reg.json()["organization"]["id"]
-        tokens = api.post("/auth/token", json={"email": owner["email"], "password": PASSWORD,
-                                               "organization_id": org_id})
+        tokens = api.post(
+            "/auth/token", json={"email": owner["email"], "password": PASSWORD, "organization_id": org_id}
+        )
         tokens.raise_for_status()
         auth = {"Authorization": f"Bearer {tokens.json()['access_token']}"}
         for i in range(members):
             email = f"member-{stamp}-{i}@bench.example"
-            api.post("/auth/register", json={"email": email, "password": PASSWORD, "display_name": f"M{i}"}).raise_for_status()
+            api.post(
+                "/auth/register", json={"email": email, "password": PASSWORD, "display_name": f"M{i}"}
+            ).raise_for_status()
             api.post(f"/organizations/{org_id}/members", json={"email": email}, headers=auth).raise_for_status()
         as_of = datetime.now(UTC).isoformat().replace("+00:00", "Z")
         return {
@@ -104,9 +111,19 @@ def setup(base: str, members: int) -> dict[str, str]:
 
 def run_wrk(url: str, token: str, duration: int, connections: int) -> tuple[float, dict[str, float]]:
     out = subprocess.run(
-        ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{duration}s", "--latency",
-         "-H", f"Authorization: Bearer {token}", url],
-        capture_output=True, text=True, check=True,
+        [
+            "wrk",
+            f"-t{min(2, connections)}",
+            f"-c{connections}",
+            f"-d{duration}s",
+            "--latency",
+            "-H",
+            f"Authorization: Bearer {token}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     pct = {}
@@ -127,6 +144,7 @@ async def run_python(url: str, token: str, duration: int, connections: int) -> t
     stop = time.monotonic() + duration
     limits = httpx.Limits(max_connections=connections)
     async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}, limits=limits, timeout=30) as client:
+
         async def worker() -> None:
             nonlocal failures
             while time.monotonic() < stop:
@@ -134,6 +152,7 @@ async def run_python(url: str, token: str, duration: int, connections: int) -> t
                 response = await client.get(url)
                 samples.append((time.perf_counter() - start) * 1000)
                 failures += response.status_code >= 400
+
         began = time.monotonic()
         await asyncio.gather(*(worker() for _ in range(connections)))
         elapsed = time.monotonic() - began
@@ -155,8 +174,10 @@ def main() -> None:
         print(f"server {base}; setting up {args.members} members ...", file=sys.stderr)
         targets = setup(base, args.members)
         token = targets.pop("token")
-        print(f"\nload: {'wrk' if use_wrk else 'built-in asyncio client'}, {args.connections} connections, "
-              f"{args.duration}s per endpoint\n")
+        print(
+            f"\nload: {'wrk' if use_wrk else 'built-in asyncio client'}, {args.connections} connections, "
+            f"{args.duration}s per endpoint\n"
+        )
         print("| endpoint | req/s | p50 ms | p90 ms | p99 ms |")
         print("|---|---|---|---|---|")
         for label, path in targets.items():
@@ -165,7 +186,9 @@ def main() -> None:
                 rps, pct = run_wrk(url, token, args.duration, args.connections)
             else:
                 rps, pct = asyncio.run(run_python(url, token, args.duration, args.connections))
-            print(f"| {label} | {rps:,.0f} | {pct.get('p50', 0):.2f} | {pct.get('p90', 0):.2f} | {pct.get('p99', 0):.2f} |")
+            print(
+                f"| {label} | {rps:,.0f} | {pct.get('p50', 0):.2f} | {pct.get('p90', 0):.2f} | {pct.get('p99', 0):.2f} |"
+            )
 
 
 if __name__ == "__main__":

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from logging.config import fileConfig
 
-from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from alembic import context
 from app.core.config import get_settings
 from app.models import Base
 
@@ -26,7 +26,7 @@ def _url() -> str:
     return url
 
 
-def _include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
+def _include_object(obj, name, type_, reflected, compare_to):
     return not (type_ == "table" and name == "alembic_version")
 
 

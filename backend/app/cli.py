@@ -134,9 +134,7 @@ def cmd_create_superuser(args: argparse.Namespace) -> None:
     password = _superuser_password(args)
     with database_url() as url:
         upgrade(url)
-        asyncio.run(
-            _create_superuser(url, email=args.email, password=password, display_name=args.display_name)
-        )
+        asyncio.run(_create_superuser(url, email=args.email, password=password, display_name=args.display_name))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -154,7 +154,7 @@ def settings(cluster: Cluster) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings, engine: AsyncEngine, db: AsyncSession, clock: FrozenClock):  # noqa: ANN201
+def app(settings: Settings, engine: AsyncEngine, db: AsyncSession, clock: FrozenClock):
     app = create_app(settings, clock=clock)
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
@@ -169,7 +169,7 @@ def app(settings: Settings, engine: AsyncEngine, db: AsyncSession, clock: Frozen
 
 
 @pytest.fixture
-async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # noqa: ANN001
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=("203.0.113.7", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client

@@ -53,12 +53,7 @@ async def create_user(
 
 
 async def issue_token(
-    db: AsyncSession,
-    settings: Settings,
-    *,
-    user_id: uuid.UUID,
-    now: datetime,
-    organization_id: uuid.UUID | None = None,
+    db: AsyncSession, settings: Settings, *, user_id: uuid.UUID, now: datetime, organization_id: uuid.UUID | None = None
 ) -> str:
     """A live session for the user and an access token for it (no password check)."""
     session_id = uuid.uuid4()

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import httpx
 import pytest
+from factories import bearer, create_user, issue_token
 from fastapi import FastAPI
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
@@ -19,7 +20,6 @@ from app.core.database import get_db, make_engine, make_sessionmaker
 from app.main import create_app
 from app.repositories import organizations as orgs_repo
 from app.services.organizations import create_organization
-from factories import bearer, create_user, issue_token
 
 API = "/api/v1/organizations"
 
@@ -37,9 +37,7 @@ async def make_org(db: AsyncSession, owner_id: uuid.UUID, now: datetime, name: s
     return await create_organization(db, creator_id=owner_id, name=name, now=now)
 
 
-async def join(
-    db: AsyncSession, org_id: uuid.UUID, user_id: uuid.UUID, now: datetime, *, admin: bool = False
-) -> None:
+async def join(db: AsyncSession, org_id: uuid.UUID, user_id: uuid.UUID, now: datetime, *, admin: bool = False) -> None:
     """Make `user_id` a member (and an admin) of the organization without any rule check."""
     await orgs_repo.add_member_event(db, organization_id=org_id, user_id=user_id, kind="added", at=now, actor_id=None)
     if admin:
@@ -84,7 +82,7 @@ def count_statements(engine: AsyncEngine) -> Iterator[list[str]]:
     """Every SQL statement the engine sends while the block runs (BEGIN/COMMIT are not statements)."""
     seen: list[str] = []
 
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
         seen.append(statement)
 
     event.listen(engine.sync_engine, "before_cursor_execute", record)
@@ -146,7 +144,7 @@ async def cell_client(conn: AsyncConnection, app: FastAPI) -> AsyncIterator[tupl
 
 
 @pytest.fixture(scope="module")
-def module_app(cluster, engine: AsyncEngine) -> FastAPI:  # noqa: ANN001
+def module_app(cluster, engine: AsyncEngine) -> FastAPI:
     from conftest import SHARED, make_settings
 
     return shared_app(make_settings(cluster.url(SHARED)), engine, Clock())

@@ -72,11 +72,17 @@ async def test_every_table_has_both_triggers_and_the_vacuum_settings(db: AsyncSe
         assert truncate_trigger.on_truncate and not truncate_trigger.for_each_row
 
     options = dict(
-        (await db.execute(text(
-            "SELECT relname, reloptions FROM pg_class "
-            "WHERE relkind = 'r' AND relnamespace = current_schema()::regnamespace "
-            "AND relname <> 'alembic_version'"
-        ))).tuples().all()
+        (
+            await db.execute(
+                text(
+                    "SELECT relname, reloptions FROM pg_class "
+                    "WHERE relkind = 'r' AND relnamespace = current_schema()::regnamespace "
+                    "AND relname <> 'alembic_version'"
+                )
+            )
+        )
+        .tuples()
+        .all()
     )
     expected = sorted(part.strip().replace(" ", "") for part in VACUUM_SETTINGS.split(","))
     for table in TABLES:
@@ -132,12 +138,8 @@ async def parents(db: AsyncSession) -> dict[str, uuid.UUID]:
     """One user, one organization, one session: the rows every other table refers to."""
     user_id, org_id, session_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     await db.execute(text("INSERT INTO users (id) VALUES (:id)"), {"id": user_id})
-    await db.execute(
-        text("INSERT INTO organizations (id, created_by) VALUES (:id, :u)"), {"id": org_id, "u": user_id}
-    )
-    await db.execute(
-        text("INSERT INTO sessions (id, user_id) VALUES (:id, :u)"), {"id": session_id, "u": user_id}
-    )
+    await db.execute(text("INSERT INTO organizations (id, created_by) VALUES (:id, :u)"), {"id": org_id, "u": user_id})
+    await db.execute(text("INSERT INTO sessions (id, user_id) VALUES (:id, :u)"), {"id": session_id, "u": user_id})
     return {"users": user_id, "organizations": org_id, "sessions": session_id}
 
 
@@ -160,9 +162,7 @@ async def test_update_delete_truncate_are_rejected(
 
     with pytest.raises(DBAPIError) as exc:
         async with db.begin_nested():
-            await db.execute(
-                text(f"UPDATE {table_name} SET {target} = {target} WHERE {pk_col.name} = :pk"), where
-            )
+            await db.execute(text(f"UPDATE {table_name} SET {target} = {target} WHERE {pk_col.name} = :pk"), where)
     _assert_rejected_by_trigger(exc, table_name, "UPDATE")
 
     with pytest.raises(DBAPIError) as exc:
@@ -182,25 +182,21 @@ async def test_update_delete_truncate_are_rejected(
     assert count.scalar_one() == 1
 
 
-async def test_insert_still_works_and_rows_are_never_rewritten(
-    db: AsyncSession, parents: dict[str, uuid.UUID]
-) -> None:
+async def test_insert_still_works_and_rows_are_never_rewritten(db: AsyncSession, parents: dict[str, uuid.UUID]) -> None:
     """Appending is the only write: a second fact is a second row, the first stays as it was."""
     user = parents["users"]
     for kind in ("deactivated", "activated"):
-        await db.execute(
-            text("INSERT INTO user_active_status (user_id, kind) VALUES (:u, :k)"), {"u": user, "k": kind}
-        )
+        await db.execute(text("INSERT INTO user_active_status (user_id, kind) VALUES (:u, :k)"), {"u": user, "k": kind})
     rows = (
-        await db.execute(text("SELECT kind FROM user_active_status WHERE user_id = :u ORDER BY id"), {"u": user})
-    ).scalars().all()
+        (await db.execute(text("SELECT kind FROM user_active_status WHERE user_id = :u ORDER BY id"), {"u": user}))
+        .scalars()
+        .all()
+    )
     assert rows == ["deactivated", "activated"]
 
     with pytest.raises(DBAPIError) as exc:
         async with db.begin_nested():
-            await db.execute(
-                text("UPDATE user_active_status SET kind = 'activated' WHERE user_id = :u"), {"u": user}
-            )
+            await db.execute(text("UPDATE user_active_status SET kind = 'activated' WHERE user_id = :u"), {"u": user})
     _assert_rejected_by_trigger(exc, "user_active_status", "UPDATE")
 
 

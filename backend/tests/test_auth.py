@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import httpx
+from factories import DEFAULT_PASSWORD, bearer, create_user
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,7 +14,6 @@ from app.models import LoginAttempt, SessionRevocation, UserLoginPassword
 from app.repositories import organizations as orgs_repo
 from app.repositories import users as users_repo
 from app.services.organizations import create_organization
-from factories import DEFAULT_PASSWORD, bearer, create_user
 
 API = "/api/v1"
 PASSWORD = "a perfectly fine passphrase"
@@ -24,7 +24,9 @@ async def register(client: httpx.AsyncClient, email: str, **extra: object) -> ht
     return await client.post(f"{API}/auth/register", json=body)
 
 
-async def login(client: httpx.AsyncClient, email: str, password: str = DEFAULT_PASSWORD, **extra: object) -> httpx.Response:
+async def login(
+    client: httpx.AsyncClient, email: str, password: str = DEFAULT_PASSWORD, **extra: object
+) -> httpx.Response:
     return await client.post(f"{API}/auth/token", json={"email": email, "password": password, **extra})
 
 
@@ -152,13 +154,21 @@ async def test_a_rehash_happens_at_login_when_parameters_change(
     await users_repo.add_credential(
         db, user_id=user_id, email="old@example.com", password_hash=stronger, at=clock.now(), actor_id=None
     )
-    await users_repo.add_profile(db, user_id=user_id, display_name="Old", bio=None, avatar_url=None, at=clock.now(), actor_id=None)
+    await users_repo.add_profile(
+        db, user_id=user_id, display_name="Old", bio=None, avatar_url=None, at=clock.now(), actor_id=None
+    )
     await tokens(client, "old@example.com", PASSWORD)
     hashes = (
-        await db.execute(
-            select(UserLoginPassword.password_hash).where(UserLoginPassword.user_id == user_id).order_by(UserLoginPassword.id)
+        (
+            await db.execute(
+                select(UserLoginPassword.password_hash)
+                .where(UserLoginPassword.user_id == user_id)
+                .order_by(UserLoginPassword.id)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     assert len(hashes) == 2
     assert "t=3" in hashes[0] and "t=2" in hashes[1] and hashes[1].startswith("$argon2id$")
     await tokens(client, "old@example.com", PASSWORD)  # the new hash works, and needs no rehash
@@ -205,7 +215,10 @@ async def test_login_into_an_organization_and_switching(
     me = (await client.get(f"{API}/auth/me", headers=bearer(new["access_token"]))).json()
     assert me["active_organization"]["id"] == str(second)
     # The switch was a rotation of the same session: the previous refresh token is now used.
-    assert me["session_id"] == (await client.get(f"{API}/auth/me", headers=bearer(pair["access_token"]))).json()["session_id"]
+    assert (
+        me["session_id"]
+        == (await client.get(f"{API}/auth/me", headers=bearer(pair["access_token"]))).json()["session_id"]
+    )
     replay = await client.post(f"{API}/auth/refresh", json={"refresh_token": pair["refresh_token"]})
     assert replay.status_code == 401
 
@@ -317,7 +330,9 @@ async def test_list_and_revoke_own_sessions(client: httpx.AsyncClient, db: Async
     assert [i["id"] for i in page["items"]] == [items[0]["id"]]
     page2 = (
         await client.get(
-            f"{API}/auth/sessions", params={"limit": 1, "cursor": page["next_cursor"]}, headers=bearer(second["access_token"])
+            f"{API}/auth/sessions",
+            params={"limit": 1, "cursor": page["next_cursor"]},
+            headers=bearer(second["access_token"]),
         )
     ).json()
     assert [i["id"] for i in page2["items"]] == [items[1]["id"]] and page2["next_cursor"] is None
@@ -329,7 +344,9 @@ async def test_list_and_revoke_own_sessions(client: httpx.AsyncClient, db: Async
         encode_cursor({"k": "sessions", "c": "2026-01-01T00:00:00", "i": str(uuid.uuid4())}),  # naive
         encode_cursor({"k": "members", "a": str(uuid.uuid4())}),  # another list's cursor
     ):
-        bad = await client.get(f"{API}/auth/sessions", params={"cursor": cursor}, headers=bearer(second["access_token"]))
+        bad = await client.get(
+            f"{API}/auth/sessions", params={"cursor": cursor}, headers=bearer(second["access_token"])
+        )
         assert bad.status_code == 422 and bad.json()["errors"][0]["code"] == "invalid_cursor", cursor
 
     gone = await client.delete(f"{API}/auth/sessions/{items[1]['id']}", headers=bearer(second["access_token"]))
@@ -340,7 +357,9 @@ async def test_list_and_revoke_own_sessions(client: httpx.AsyncClient, db: Async
     assert [i["id"] for i in left] == [items[0]["id"]]
 
 
-async def test_another_users_session_is_not_found(client: httpx.AsyncClient, db: AsyncSession, clock: FrozenClock) -> None:
+async def test_another_users_session_is_not_found(
+    client: httpx.AsyncClient, db: AsyncSession, clock: FrozenClock
+) -> None:
     await create_user(db, now=clock.now(), email="kate@example.com")
     await create_user(db, now=clock.now(), email="liam@example.com")
     kate = await tokens(client, "kate@example.com")
@@ -348,7 +367,9 @@ async def test_another_users_session_is_not_found(client: httpx.AsyncClient, db:
     liam_session = (await client.get(f"{API}/auth/me", headers=bearer(liam["access_token"]))).json()["session_id"]
     response = await client.delete(f"{API}/auth/sessions/{liam_session}", headers=bearer(kate["access_token"]))
     assert response.status_code == 404
-    assert (await client.delete(f"{API}/auth/sessions/{uuid.uuid4()}", headers=bearer(kate["access_token"]))).status_code == 404
+    assert (
+        await client.delete(f"{API}/auth/sessions/{uuid.uuid4()}", headers=bearer(kate["access_token"]))
+    ).status_code == 404
     assert (await client.get(f"{API}/auth/me", headers=bearer(liam["access_token"]))).status_code == 200
     listed = (await client.get(f"{API}/auth/sessions", headers=bearer(kate["access_token"]))).json()["items"]
     assert liam_session not in {i["id"] for i in listed}

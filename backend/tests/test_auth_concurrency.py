@@ -10,13 +10,13 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from conftest import make_settings
 from sqlalchemy import func, select
 
 from app.core.clock import FrozenClock
 from app.core.database import make_engine, make_sessionmaker
 from app.main import create_app
 from app.models import SessionRevocation, SessionRotation, UserLoginPassword
-from conftest import make_settings
 
 pytestmark = pytest.mark.concurrency
 
@@ -45,7 +45,7 @@ async def workers(url: str, clock: FrozenClock, n: int = WORKERS) -> AsyncIterat
             await engine.dispose()
 
 
-async def count(url: str, stmt) -> int:  # noqa: ANN001
+async def count(url: str, stmt) -> int:
     engine = make_engine(url, pool_size=1)
     try:
         async with engine.connect() as conn:
@@ -54,7 +54,9 @@ async def count(url: str, stmt) -> int:  # noqa: ANN001
         await engine.dispose()
 
 
-async def test_concurrent_registrations_of_one_email_exactly_one_wins(committed_db_url: str, clock: FrozenClock) -> None:
+async def test_concurrent_registrations_of_one_email_exactly_one_wins(
+    committed_db_url: str, clock: FrozenClock
+) -> None:
     variants = ["race@example.com", "RACE@example.com", " race@Example.com", "ｒａｃｅ@example.com"]
     async with workers(committed_db_url, clock) as clients:
         responses = await asyncio.gather(
@@ -69,13 +71,17 @@ async def test_concurrent_registrations_of_one_email_exactly_one_wins(committed_
     assert await count(committed_db_url, stmt) == 1
 
 
-async def test_one_refresh_token_used_twice_at_once_wins_at_most_once(committed_db_url: str, clock: FrozenClock) -> None:
+async def test_one_refresh_token_used_twice_at_once_wins_at_most_once(
+    committed_db_url: str, clock: FrozenClock
+) -> None:
     async with workers(committed_db_url, clock) as clients:
         registered = await clients[0].post(
             f"{API}/auth/register", json={"email": "twice@example.com", "password": PASSWORD, "display_name": "T"}
         )
         assert registered.status_code == 201
-        pair = (await clients[0].post(f"{API}/auth/token", json={"email": "twice@example.com", "password": PASSWORD})).json()
+        pair = (
+            await clients[0].post(f"{API}/auth/token", json={"email": "twice@example.com", "password": PASSWORD})
+        ).json()
         responses = await asyncio.gather(
             *(c.post(f"{API}/auth/refresh", json={"refresh_token": pair["refresh_token"]}) for c in clients)
         )
@@ -83,7 +89,9 @@ async def test_one_refresh_token_used_twice_at_once_wins_at_most_once(committed_
         assert codes == {200: 1, 401: WORKERS - 1}, [r.text for r in responses]
         # The losers presented a token that had just been used: reuse, so the session is over.
         winner = next(r.json() for r in responses if r.status_code == 200)
-        assert (await clients[0].get(f"{API}/auth/me", headers={"Authorization": f"Bearer {winner['access_token']}"})).status_code == 401
+        assert (
+            await clients[0].get(f"{API}/auth/me", headers={"Authorization": f"Bearer {winner['access_token']}"})
+        ).status_code == 401
     assert await count(committed_db_url, select(func.count()).select_from(SessionRotation)) == 2
     revoked = select(func.count()).select_from(SessionRevocation).where(SessionRevocation.reason == "reuse_detected")
     assert await count(committed_db_url, revoked) == 1
@@ -124,7 +132,9 @@ async def test_a_second_claim_on_an_email_waits_for_the_first_and_then_loses(
 
             async def claim() -> None:
                 async with second.begin():
-                    await create_account(second, email="held@example.com", password_hash="y", display_name="B", now=clock.now())
+                    await create_account(
+                        second, email="held@example.com", password_hash="y", display_name="B", now=clock.now()
+                    )
 
             contender = asyncio.create_task(claim())
             await asyncio.sleep(0.3)

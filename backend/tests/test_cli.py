@@ -206,7 +206,6 @@ def test_serve_stop_and_serve_again_on_the_same_data(data_dir: Path) -> None:
     assert _postgres_processes(pgdata) == []
 
 
-
 def test_serve_on_a_busy_port_says_so_and_touches_nothing(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

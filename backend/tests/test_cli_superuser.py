@@ -14,12 +14,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import make_settings
 
 from app.core.clock import FrozenClock
 from app.core.database import make_engine, make_sessionmaker
 from app.main import create_app
 from app.repositories import users as users_repo
-from conftest import make_settings
 
 pytestmark = pytest.mark.concurrency
 
@@ -27,7 +27,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "operator passphrase 2026"
 
 
-def tenancy(url: str, *args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def tenancy(
+    url: str, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     environment = {
         key: value
         for key, value in os.environ.items()
@@ -123,7 +125,9 @@ def test_password_sources(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _superuser_password(argparse.Namespace(password=None)) is None
 
 
-def test_refusals_create_nothing(cli_env: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_refusals_create_nothing(
+    cli_env: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import asyncio
 
     with pytest.raises(SystemExit) as weak:
@@ -141,7 +145,9 @@ def test_refusals_create_nothing(cli_env: str, capsys: pytest.CaptureFixture[str
         assert asyncio.run(state_of(cli_env, email)) is None
 
 
-def test_running_twice_changes_nothing(cli_env: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_running_twice_changes_nothing(
+    cli_env: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import asyncio
 
     monkeypatch.setenv("TENANCY_SUPERUSER_PASSWORD", PASSWORD)

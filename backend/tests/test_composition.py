@@ -56,16 +56,20 @@ def model_members(facts: list[Fact], org: uuid.UUID, as_of: datetime | None) -> 
     return [f for f in latest_facts if f is not None and f.kind == "added"]
 
 
-async def page_through(
-    db: AsyncSession, org: uuid.UUID, *, limit: int, as_of: datetime | None
-) -> list[Any]:
+async def page_through(db: AsyncSession, org: uuid.UUID, *, limit: int, as_of: datetime | None) -> list[Any]:
     """Every member, page by page (`after` = the last key of the previous page)."""
     rows: list[Any] = []
     after: uuid.UUID | None = None
     for _ in range(1000):
         page = await latest_per_key_page(
-            db, OrganizationMember, {"organization_id": org}, "user_id",
-            state="added", after=after, limit=limit, as_of=as_of,
+            db,
+            OrganizationMember,
+            {"organization_id": org},
+            "user_id",
+            state="added",
+            after=after,
+            limit=limit,
+            as_of=as_of,
         )
         assert len(page) <= limit
         rows.extend(page)
@@ -95,9 +99,7 @@ events_strategy = st.lists(
 
 
 @settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )
 @given(events=events_strategy, data=st.data())
 async def test_composition_agrees_with_a_model(db: AsyncSession, events: list[Any], data: st.DataObject) -> None:
@@ -109,8 +111,13 @@ async def test_composition_agrees_with_a_model(db: AsyncSession, events: list[An
         for org_i, user_i, kind, gap in events:
             at += timedelta(seconds=gap)
             fact_id = await append(
-                db, OrganizationMember, occurred_at=at, actor_id=users[0],
-                organization_id=orgs[org_i], user_id=users[user_i], kind=kind,
+                db,
+                OrganizationMember,
+                occurred_at=at,
+                actor_id=users[0],
+                organization_id=orgs[org_i],
+                user_id=users[user_i],
+                kind=kind,
             )
             facts.append(Fact(fact_id, orgs[org_i], users[user_i], kind, at))
         assert [f.id for f in facts] == sorted(f.id for f in facts)
@@ -134,9 +141,7 @@ async def test_composition_agrees_with_a_model(db: AsyncSession, events: list[An
                 rows = await page_through(db, org, limit=limit, as_of=as_of)
                 expected_members = model_members(facts, org, as_of)
                 assert [r.key for r in rows] == [f.user for f in expected_members]
-                assert [(r.id, r.kind, r.occurred_at) for r in rows] == [
-                    (f.id, f.kind, f.at) for f in expected_members
-                ]
+                assert [(r.id, r.kind, r.occurred_at) for r in rows] == [(f.id, f.kind, f.at) for f in expected_members]
     finally:
         await savepoint.rollback()
 
@@ -298,7 +303,12 @@ async def test_member_pages_walk_the_index(db: AsyncSession) -> None:
     keys = [r.key for r in first + rest]
     assert keys == sorted(set(keys))
     on_day_2 = await latest_per_key_page(
-        db, OrganizationMember, {"organization_id": org}, "user_id",
-        state="added", as_of=datetime(2026, 1, 3, 12, tzinfo=UTC), limit=100,
+        db,
+        OrganizationMember,
+        {"organization_id": org},
+        "user_id",
+        state="added",
+        as_of=datetime(2026, 1, 3, 12, tzinfo=UTC),
+        limit=100,
     )
     assert on_day_2 == []  # everyone was removed on day 2

@@ -15,12 +15,12 @@ from typing import Any
 
 import httpx
 import pytest
+from factories import bearer, create_user, issue_token
+from org_factories import API, committed_app, committed_session, join, make_org
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.clock import FrozenClock
-from factories import bearer, create_user, issue_token
-from org_factories import API, committed_app, committed_session, join, make_org
 
 pytestmark = pytest.mark.concurrency
 
@@ -57,7 +57,10 @@ async def assert_invariants(engine: AsyncEngine) -> None:
     async with engine.connect() as conn:
         row = (await conn.execute(INVARIANTS)).one()
     assert row._asdict() == {
-        "admins_not_members": 0, "owners_not_members": 0, "owners_not_admins": 0, "orgs_without_owner": 0,
+        "admins_not_members": 0,
+        "owners_not_members": 0,
+        "owners_not_admins": 0,
+        "orgs_without_owner": 0,
     }
 
 
@@ -171,12 +174,19 @@ async def test_parallel_grant_and_remove_never_leave_an_admin_outside(
             await assert_invariants(engine)
 
             admins = {a["user_id"] for a in (await client.get(f"{API}/{org}/admins", headers=owner_h)).json()["items"]}
-            members = {m["user_id"] for m in (await client.get(f"{API}/{org}/members", headers=owner_h)).json()["items"]}
+            members = {
+                m["user_id"] for m in (await client.get(f"{API}/{org}/members", headers=owner_h)).json()["items"]
+            }
             assert admins <= members
         # the races really went both ways
         assert seen["201"] > 0 and seen["204"] > 0
         assert set(seen) <= {
-            "201", "204", "409:not_a_member", "409:already_admin", "409:not_an_admin", "403:forbidden",
+            "201",
+            "204",
+            "409:not_a_member",
+            "409:already_admin",
+            "409:not_an_admin",
+            "403:forbidden",
         }, seen
 
 

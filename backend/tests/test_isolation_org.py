@@ -18,13 +18,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from conftest import make_settings
+from factories import bearer, create_user, issue_token
 from fastapi import FastAPI
+from org_factories import API, cell_client, join, make_org, set_status, shared_app, shared_world
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.core.clock import FrozenClock
-from conftest import make_settings
-from factories import bearer, create_user, issue_token
-from org_factories import API, cell_client, join, make_org, set_status, shared_app, shared_world
 from app.repositories import organizations as orgs_repo
 
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -80,7 +80,9 @@ async def world(engine: AsyncEngine) -> AsyncIterator[tuple[AsyncConnection, Wor
         left = await make_org(db, stranger, now, name="Left")
         await join(db, left, caller, now, admin=True)
         await orgs_repo.add_admin_event(db, organization_id=left, user_id=caller, kind="revoked", at=now, actor_id=None)
-        await orgs_repo.add_member_event(db, organization_id=left, user_id=caller, kind="removed", at=now, actor_id=None)
+        await orgs_repo.add_member_event(
+            db, organization_id=left, user_id=caller, kind="removed", at=now, actor_id=None
+        )
         archived = await make_org(db, stranger, now, name="Archived")
         await join(db, archived, caller, now, admin=True)
         await set_status(db, archived, "archived", now)
@@ -97,7 +99,9 @@ def _fill(path: str, body: dict[str, Any] | None, user: uuid.UUID) -> tuple[str,
 
 @pytest.mark.parametrize("kind", ["other_tenant", "removed_from", "archived_admin"])
 @pytest.mark.parametrize(
-    ("method", "suffix", "body"), ORG_ENDPOINTS, ids=[f"{m} {p or '/'}{' ' + str(b) if b else ''}" for m, p, b in ORG_ENDPOINTS]
+    ("method", "suffix", "body"),
+    ORG_ENDPOINTS,
+    ids=[f"{m} {p or '/'}{' ' + str(b) if b else ''}" for m, p, b in ORG_ENDPOINTS],
 )
 async def test_an_invisible_organization_is_a_random_id(
     world: tuple[AsyncConnection, World, FastAPI, FrozenClock],
@@ -108,7 +112,9 @@ async def test_an_invisible_organization_is_a_random_id(
 ) -> None:
     conn, w, app, clock = world
     async with cell_client(conn, app) as (db, client):
-        headers = bearer(await issue_token(db, app.state.settings, user_id=w.caller, now=clock.now(), organization_id=w.own_org))
+        headers = bearer(
+            await issue_token(db, app.state.settings, user_id=w.caller, now=clock.now(), organization_id=w.own_org)
+        )
         answers = []
         for org in (w.others[kind], uuid.uuid4()):
             path, payload = _fill(suffix, body, w.other_user)

@@ -22,7 +22,7 @@ from app.models import Base
 
 
 @pytest.fixture
-async def empty_db_url(cluster) -> AsyncIterator[str]:  # noqa: ANN001
+async def empty_db_url(cluster) -> AsyncIterator[str]:
     """A brand-new, never-migrated database of this test's own (the template is already migrated)."""
     name = f"tenancy_m_{uuid.uuid4().hex[:12]}"
     await cluster.execute(f'CREATE DATABASE "{name}"')
@@ -36,9 +36,7 @@ async def _tables(url: str) -> set[str]:
     engine = create_async_engine(url)
     try:
         async with engine.connect() as conn:
-            rows = await conn.execute(
-                text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
-            )
+            rows = await conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"))
             return set(rows.scalars())
     finally:
         await engine.dispose()
@@ -69,9 +67,7 @@ async def test_upgrade_downgrade_upgrade(empty_db_url: str) -> None:
     assert await _tables(empty_db_url) == {"alembic_version"}
     assert await _scalar(empty_db_url, "SELECT count(*) FROM alembic_version") == 0
     # The trigger function goes with the tables: nothing of the schema is left behind.
-    assert await _scalar(
-        empty_db_url, "SELECT count(*) FROM pg_proc WHERE proname = 'reject_append_only_change'"
-    ) == 0
+    assert await _scalar(empty_db_url, "SELECT count(*) FROM pg_proc WHERE proname = 'reject_append_only_change'") == 0
 
     await asyncio.to_thread(upgrade, empty_db_url)
     assert await _tables(empty_db_url) == models | {"alembic_version"}
@@ -81,18 +77,13 @@ async def test_upgrade_downgrade_upgrade(empty_db_url: str) -> None:
     assert await _scalar(empty_db_url, "SELECT version_num FROM alembic_version") == _head()
 
 
-def _include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
+def _include_object(obj, name, type_, reflected, compare_to) -> bool:
     return not (type_ == "table" and name == "alembic_version")
 
 
 def _autogenerate_diff(connection: Connection) -> list[object]:
     context = MigrationContext.configure(
-        connection,
-        opts={
-            "include_object": _include_object,
-            "compare_type": True,
-            "compare_server_default": True,
-        },
+        connection, opts={"include_object": _include_object, "compare_type": True, "compare_server_default": True}
     )
     return compare_metadata(context, Base.metadata)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+from factories import bearer, issue_token
+from org_factories import API, app, caller, module_app  # noqa: F401
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import FrozenClock
 from app.core.config import Settings
-from factories import bearer, issue_token
-from org_factories import API, app, caller, module_app  # noqa: F401
 
 
 async def test_done_when_walkthrough(
@@ -39,7 +39,9 @@ async def test_done_when_walkthrough(
     # access tokens live 15 minutes: log in again
     my_headers = bearer(await issue_token(db, settings, user_id=me, now=clock.now()))
     colleague_headers = bearer(await issue_token(db, settings, user_id=colleague, now=clock.now()))
-    added = await client.post(f"{API}/{acme['id']}/members", json={"email": "Colleague@Example.com"}, headers=my_headers)
+    added = await client.post(
+        f"{API}/{acme['id']}/members", json={"email": "Colleague@Example.com"}, headers=my_headers
+    )
     assert added.status_code == 201, added.text
     assert added.json()["user_id"] == str(colleague) and added.json()["role"] == "member"
 
@@ -66,7 +68,10 @@ async def test_done_when_walkthrough(
         "owner.changed",  # the transfer (the new owner already was an admin, the old one stays)
         "admin.granted",
         "member.added",
-        "owner.changed", "admin.granted", "member.added", "organization.created",  # one instant
+        "owner.changed",
+        "admin.granted",
+        "member.added",
+        "organization.created",  # one instant
     ]
     newest = events.json()["items"][0]
     assert newest["actor_id"] == str(me) and newest["subject_id"] == str(colleague)
@@ -78,7 +83,9 @@ async def test_done_when_walkthrough(
     )
     assert then.status_code == 200, then.text
     assert [(m["user_id"], m["role"]) for m in then.json()["items"]] == [(str(me), "owner")]
-    owner_then = (await client.get(
-        f"{API}/{acme['id']}/owner", params={"as_of": an_hour_ago.isoformat()}, headers=colleague_headers
-    )).json()
+    owner_then = (
+        await client.get(
+            f"{API}/{acme['id']}/owner", params={"as_of": an_hour_ago.isoformat()}, headers=colleague_headers
+        )
+    ).json()
     assert owner_then["user_id"] == str(me)

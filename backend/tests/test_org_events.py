@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
+from factories import create_user
+from org_factories import API, app, caller, join, make_org, module_app, set_status  # noqa: F401
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,8 +18,6 @@ from app.core.clock import FrozenClock
 from app.core.config import Settings
 from app.repositories import organizations as orgs_repo
 from app.repositories.organizations import _events_sql
-from org_factories import API, app, caller, join, make_org, module_app, set_status  # noqa: F401
-from factories import create_user
 
 
 async def _history(db: AsyncSession, settings: Settings, clock: FrozenClock) -> tuple[uuid.UUID, dict[str, str]]:
@@ -29,14 +29,18 @@ async def _history(db: AsyncSession, settings: Settings, clock: FrozenClock) -> 
             clock.advance(seconds=1)
         user = await create_user(db, now=clock.now())
         await join(db, org, user, clock.now(), admin=i == 1)
-        await orgs_repo.add_profile(db, organization_id=org, name=f"Acme {i}", description=None, at=clock.now(), actor_id=owner)
+        await orgs_repo.add_profile(
+            db, organization_id=org, name=f"Acme {i}", description=None, at=clock.now(), actor_id=owner
+        )
     for kind in ("deactivated", "activated", "suspended", "lifted", "archived", "restored"):
         clock.advance(seconds=1)
         await set_status(db, org, kind, clock.now())
     return org, headers
 
 
-async def _all_pages(client: httpx.AsyncClient, org: uuid.UUID, headers: dict[str, str], limit: int) -> list[dict[str, Any]]:
+async def _all_pages(
+    client: httpx.AsyncClient, org: uuid.UUID, headers: dict[str, str], limit: int
+) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     cursor = None
     for _ in range(100):
@@ -67,13 +71,21 @@ async def test_pages_cover_the_whole_history_once_newest_first(
     assert instants == sorted(instants, reverse=True)
     assert everything[-1]["type"] == "organization.created"
     assert [e["type"] for e in everything[:6]] == [
-        "organization.restored", "organization.archived", "organization.unsuspended",
-        "organization.suspended", "organization.activated",
+        "organization.restored",
+        "organization.archived",
+        "organization.unsuspended",
+        "organization.suspended",
+        "organization.activated",
         "organization.deactivated",
     ]
     suspended = next(e for e in everything if e["type"] == "organization.suspended")
     assert suspended["details"] == {"reason": "test"} and suspended["subject_id"] == str(org)
-    assert {e["type"] for e in everything} >= {"organization.profile_updated", "member.added", "admin.granted", "owner.changed"}
+    assert {e["type"] for e in everything} >= {
+        "organization.profile_updated",
+        "member.added",
+        "admin.granted",
+        "owner.changed",
+    }
     for limit in (1, 2, 3, 7):
         assert await _all_pages(client, org, headers, limit=limit) == everything
 

@@ -23,7 +23,7 @@ from app.repositories import organizations as orgs_repo
 def captured(engine: AsyncEngine) -> Iterator[list[tuple[str, Any]]]:
     seen: list[tuple[str, Any]] = []
 
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
         seen.append((statement, parameters))
 
     event.listen(engine.sync_engine, "before_cursor_execute", record)
@@ -52,9 +52,7 @@ async def plan_of(db: AsyncSession, engine: AsyncEngine, read: Callable[[], Awai
 async def big_history(db: AsyncSession) -> tuple[uuid.UUID, uuid.UUID]:
     """3,000 users in 300 organizations, several membership and admin facts each; analyzed."""
     await db.execute(text("INSERT INTO users (id) SELECT gen_random_uuid() FROM generate_series(1, 3000)"))
-    await db.execute(
-        text("INSERT INTO user_profile (user_id, display_name) SELECT id, 'user ' || id FROM users")
-    )
+    await db.execute(text("INSERT INTO user_profile (user_id, display_name) SELECT id, 'user ' || id FROM users"))
     await db.execute(text("INSERT INTO organizations (id) SELECT gen_random_uuid() FROM generate_series(1, 300)"))
     await db.execute(
         text(
@@ -89,9 +87,13 @@ async def big_history(db: AsyncSession) -> tuple[uuid.UUID, uuid.UUID]:
     # organizations nobody in the sample belongs to, so the base table is not a few pages
     await db.execute(text("INSERT INTO organizations (id) SELECT gen_random_uuid() FROM generate_series(1, 20000)"))
     await db.execute(
-        text("ANALYZE users, user_profile, organizations, organization_members, organization_admins, organization_owners")
+        text(
+            "ANALYZE users, user_profile, organizations, organization_members, organization_admins, organization_owners"
+        )
     )
-    row = (await db.execute(text("SELECT organization_id, user_id FROM organization_members ORDER BY id LIMIT 1"))).one()
+    row = (
+        await db.execute(text("SELECT organization_id, user_id FROM organization_members ORDER BY id LIMIT 1"))
+    ).one()
     return row.organization_id, row.user_id
 
 
@@ -111,14 +113,20 @@ async def test_member_and_admin_pages_walk_the_indexes(db: AsyncSession, engine:
     # statistics (that other tests' ANALYZE leave behind); a scan of the organization never.
     assert indexes(nodes) & {"ix_organization_members_latest", "ix_organization_members_as_of"}
     point_lookups = {
-        "ix_organization_members_latest", "ix_organization_members_as_of", "ix_organization_members_by_user",
-        "ix_user_profile_latest", "ix_user_profile_as_of",
-        "ix_organization_admins_latest", "ix_organization_admins_as_of",
-        "ix_organization_owners_latest", "ix_organization_owners_as_of",
+        "ix_organization_members_latest",
+        "ix_organization_members_as_of",
+        "ix_organization_members_by_user",
+        "ix_user_profile_latest",
+        "ix_user_profile_as_of",
+        "ix_organization_admins_latest",
+        "ix_organization_admins_as_of",
+        "ix_organization_owners_latest",
+        "ix_organization_owners_as_of",
         # On this sample's few admin events per organization the planner may also probe through
         # the (organization_id, occurred_at) history index; with real statistics it cannot win
         # against the keyed index, and it is an index either way.
-        "ix_organization_members_history", "ix_organization_admins_history",
+        "ix_organization_members_history",
+        "ix_organization_admins_history",
     }
     assert indexes(nodes) <= point_lookups
 

@@ -7,10 +7,10 @@ engine sends: the guard's one query (session + user + standing in the organizati
 from __future__ import annotations
 
 import pytest
-
-from app.core.clock import FrozenClock
 from factories import bearer, create_user, issue_token
 from org_factories import API, committed_app, committed_session, count_statements, join, make_org
+
+from app.core.clock import FrozenClock
 
 pytestmark = pytest.mark.concurrency
 

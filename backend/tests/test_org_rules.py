@@ -8,20 +8,22 @@ from typing import Any
 
 import httpx
 import pytest
+from factories import bearer, create_user, issue_token
+from org_factories import API, app, caller, join, make_org, module_app, set_status  # noqa: F401
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import FrozenClock
 from app.core.config import Settings
 from app.repositories import organizations as orgs_repo
-from factories import bearer, create_user, issue_token
-from org_factories import API, app, caller, join, make_org, module_app, set_status  # noqa: F401
 
 
 def code(response: httpx.Response) -> str:
     return response.json()["errors"][0]["code"]
 
 
-async def members_of(client: httpx.AsyncClient, org: uuid.UUID, headers: dict[str, str], **params: Any) -> dict[str, str]:
+async def members_of(
+    client: httpx.AsyncClient, org: uuid.UUID, headers: dict[str, str], **params: Any
+) -> dict[str, str]:
     response = await client.get(f"{API}/{org}/members", params=params, headers=headers)
     assert response.status_code == 200, response.text
     return {m["user_id"]: m["role"] for m in response.json()["items"]}
@@ -39,8 +41,15 @@ async def team(db: AsyncSession, settings: Settings, clock: FrozenClock) -> dict
     await join(db, org, admin, now, admin=True)
     await join(db, org, member, now)
     return {
-        "org": org, "owner": owner, "admin": admin, "member": member, "operator": operator,
-        "owner_h": owner_h, "admin_h": admin_h, "member_h": member_h, "operator_h": operator_h,
+        "org": org,
+        "owner": owner,
+        "admin": admin,
+        "member": member,
+        "operator": operator,
+        "owner_h": owner_h,
+        "admin_h": admin_h,
+        "member_h": member_h,
+        "operator_h": operator_h,
     }
 
 
@@ -67,10 +76,11 @@ async def test_create_read_update(client: httpx.AsyncClient, team: dict[str, Any
 
 
 @pytest.mark.parametrize(
-    "body",
-    [{}, {"name": ""}, {"name": "x" * 101}, {"name": None}, {"name": "ok", "owner_id": str(uuid.uuid4())}],
+    "body", [{}, {"name": ""}, {"name": "x" * 101}, {"name": None}, {"name": "ok", "owner_id": str(uuid.uuid4())}]
 )
-async def test_bad_profile_updates_are_422(client: httpx.AsyncClient, team: dict[str, Any], body: dict[str, Any]) -> None:
+async def test_bad_profile_updates_are_422(
+    client: httpx.AsyncClient, team: dict[str, Any], body: dict[str, Any]
+) -> None:
     response = await client.patch(f"{API}/{team['org']}", json=body, headers=team["owner_h"])
     assert response.status_code == 422
     assert response.json()["errors"][0]["status"] == "422"
@@ -125,7 +135,10 @@ async def test_add_member_by_email_and_its_conflicts(
     added = await client.post(url, json={"email": "  New.Person@EXAMPLE.com "}, headers=team["admin_h"])
     assert added.status_code == 201, added.text
     assert added.json() == {
-        "user_id": str(newcomer), "display_name": "New Person", "role": "member", "added_at": added.json()["added_at"],
+        "user_id": str(newcomer),
+        "display_name": "New Person",
+        "role": "member",
+        "added_at": added.json()["added_at"],
     }
     again = await client.post(url, json={"user_id": str(newcomer)}, headers=team["admin_h"])
     assert (again.status_code, code(again)) == (409, "already_member")
@@ -141,7 +154,12 @@ async def test_add_member_by_email_and_its_conflicts(
     probe = await client.post(url, json={"email": "nobody@example.com"}, headers=team["member_h"])
     assert (probe.status_code, code(probe)) == (403, "forbidden")
 
-    for body in ({}, {"user_id": str(newcomer), "email": "new.person@example.com"}, {"user_id": "nope"}, {"email": None}):
+    for body in (
+        {},
+        {"user_id": str(newcomer), "email": "new.person@example.com"},
+        {"user_id": "nope"},
+        {"email": None},
+    ):
         assert (await client.post(url, json=body, headers=team["admin_h"])).status_code == 422
 
 
@@ -242,7 +260,9 @@ async def test_transfer_keeps_the_previous_owner_as_admin(
     )
     assert (response.status_code, code(response)) == (409, "already_owner")
     outsider = await create_user(db, now=clock.now())
-    response = await client.post(f"{API}/{org}/transfer-ownership", json={"user_id": str(outsider)}, headers=team["owner_h"])
+    response = await client.post(
+        f"{API}/{org}/transfer-ownership", json={"user_id": str(outsider)}, headers=team["owner_h"]
+    )
     assert (response.status_code, code(response)) == (409, "not_a_member")
 
     clock.advance(minutes=1)
@@ -253,7 +273,9 @@ async def test_transfer_keeps_the_previous_owner_as_admin(
     since = clock.now().isoformat().replace("+00:00", "Z")
     assert response.json() == {"user_id": str(team["member"]), "display_name": "Mia Member", "since": since}
     assert await members_of(client, org, team["owner_h"]) == {
-        str(team["owner"]): "admin", str(team["admin"]): "admin", str(team["member"]): "owner",
+        str(team["owner"]): "admin",
+        str(team["admin"]): "admin",
+        str(team["member"]): "owner",
     }
     # the former owner is now an admin: no more transfers, and may leave
     response = await client.post(
@@ -299,7 +321,9 @@ async def test_suspended_organization(client: httpx.AsyncClient, team: dict[str,
     assert [(o["id"], o["status"], o["role"]) for o in mine] == [(str(org), "suspended", "member")]
 
     assert (await client.get(f"{API}/{org}/members", headers=team["operator_h"])).status_code == 200
-    response = await client.post(f"{API}/{org}/members", json={"user_id": str(team["operator"])}, headers=team["operator_h"])
+    response = await client.post(
+        f"{API}/{org}/members", json={"user_id": str(team["operator"])}, headers=team["operator_h"]
+    )
     assert (response.status_code, code(response)) == (403, "organization_suspended")
 
     lifted = await client.post(f"{API}/{org}/unsuspend", headers=team["operator_h"])
@@ -307,7 +331,9 @@ async def test_suspended_organization(client: httpx.AsyncClient, team: dict[str,
     again = await client.post(f"{API}/{org}/unsuspend", headers=team["operator_h"])
     assert (again.status_code, code(again)) == (409, "not_suspended")
     assert await members_of(client, org, team["member_h"]) == {
-        str(team["owner"]): "owner", str(team["admin"]): "admin", str(team["member"]): "member",
+        str(team["owner"]): "owner",
+        str(team["admin"]): "admin",
+        str(team["member"]): "member",
     }
     events = (await client.get(f"{API}/{org}/events", headers=team["owner_h"])).json()["items"]
     assert [e["type"] for e in events[:2]] == ["organization.unsuspended", "organization.suspended"]
@@ -372,7 +398,9 @@ async def test_archived_organization_is_the_owners_alone(client: httpx.AsyncClie
     assert (again.status_code, code(again)) == (409, "not_archived")
     # exactly the prior memberships and roles
     assert await members_of(client, org, team["member_h"]) == {
-        str(team["owner"]): "owner", str(team["admin"]): "admin", str(team["member"]): "member",
+        str(team["owner"]): "owner",
+        str(team["admin"]): "admin",
+        str(team["member"]): "member",
     }
 
 
@@ -428,11 +456,14 @@ async def test_as_of_answers_with_the_past(client: httpx.AsyncClient, team: dict
 
     before_removal = created + timedelta(minutes=2)
     assert await members_of(client, org, h, **at(before_removal)) == {
-        str(team["owner"]): "owner", str(team["admin"]): "admin", str(team["member"]): "member",
+        str(team["owner"]): "owner",
+        str(team["admin"]): "admin",
+        str(team["member"]): "member",
     }
     after_removal = created + timedelta(minutes=6)
     assert await members_of(client, org, h, **at(after_removal)) == {
-        str(team["owner"]): "owner", str(team["member"]): "member",
+        str(team["owner"]): "owner",
+        str(team["member"]): "member",
     }
     assert await members_of(client, org, h) == {str(team["owner"]): "admin", str(team["member"]): "owner"}
 
@@ -500,8 +531,12 @@ async def test_my_organizations_pages(
     assert {o["role"] for o in everything} == {"owner", "admin"}
     first = (await client.get(API, params={"limit": 2}, headers=team["admin_h"])).json()
     assert len(first["items"]) == 2 and first["next_cursor"]
-    second = (await client.get(API, params={"limit": 2, "cursor": first["next_cursor"]}, headers=team["admin_h"])).json()
-    third = (await client.get(API, params={"limit": 2, "cursor": second["next_cursor"]}, headers=team["admin_h"])).json()
+    second = (
+        await client.get(API, params={"limit": 2, "cursor": first["next_cursor"]}, headers=team["admin_h"])
+    ).json()
+    third = (
+        await client.get(API, params={"limit": 2, "cursor": second["next_cursor"]}, headers=team["admin_h"])
+    ).json()
     assert third["next_cursor"] is None
     assert first["items"] + second["items"] + third["items"] == everything
     # the archived ones a non-owner belongs to do not shorten a page

@@ -11,15 +11,10 @@ from app.core.config import Settings
 from app.core.errors import AppError
 from app.core.security import Passwords, passwords
 from app.services.emails import account_key, check_email, normalize_email
-from app.services.password_policy import (
-    MAX_LENGTH,
-    MIN_LENGTH,
-    check_new_password,
-    common_passwords,
-)
+from app.services.password_policy import MAX_LENGTH, MIN_LENGTH, check_new_password, common_passwords
 
 
-def code(fn, *args, **kw) -> str | None:  # noqa: ANN001, ANN002, ANN003
+def code(fn, *args, **kw) -> str | None:
     try:
         fn(*args, **kw)
     except AppError as exc:
@@ -69,8 +64,20 @@ def test_email_normal_form(raw: str, normal: str) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["", "plain", "@example.com", "a@", "a@b", "a@@b.com", "a b@example.com", "a@exa mple.com", "a@example..com",
-     "x" * 65 + "@example.com", "a@" + "b" * 250 + ".com", "a\u0000@example.com"],
+    [
+        "",
+        "plain",
+        "@example.com",
+        "a@",
+        "a@b",
+        "a@@b.com",
+        "a b@example.com",
+        "a@exa mple.com",
+        "a@example..com",
+        "x" * 65 + "@example.com",
+        "a@" + "b" * 250 + ".com",
+        "a\u0000@example.com",
+    ],
 )
 def test_invalid_emails(raw: str) -> None:
     assert code(check_email, raw) == "invalid_email"

@@ -55,9 +55,13 @@ def ctx(role: str, status: str = "active") -> OrgContext:
 
 @pytest.mark.parametrize(
     ("policy", "role", "allowed"),
-    [pytest.param(row[0], role, row[1 + i], id=f"{row[0].__name__}-{role}") for row in ROWS for i, role in enumerate(ROLES)],
+    [
+        pytest.param(row[0], role, row[1 + i], id=f"{row[0].__name__}-{role}")
+        for row in ROWS
+        for i, role in enumerate(ROLES)
+    ],
 )
-def test_policy_row(policy, role: str, allowed: bool) -> None:  # noqa: ANN001
+def test_policy_row(policy, role: str, allowed: bool) -> None:
     assert policy(ctx(role)) is allowed
 
 
@@ -105,9 +109,12 @@ STATUS_RULES = [
 def test_status_rule(status: str, action: Action, role: str, error: str | None) -> None:
     c = ctx(role, status)
     allowed = {
-        Action.READ_ORG: policies.can_read_org, Action.READ: policies.can_read_org,
-        Action.ADD_MEMBER: policies.can_add_member, Action.ACTIVATE: policies.can_change_lifecycle,
-        Action.ARCHIVE: policies.can_change_lifecycle, Action.RESTORE: policies.can_change_lifecycle,
+        Action.READ_ORG: policies.can_read_org,
+        Action.READ: policies.can_read_org,
+        Action.ADD_MEMBER: policies.can_add_member,
+        Action.ACTIVATE: policies.can_change_lifecycle,
+        Action.ARCHIVE: policies.can_change_lifecycle,
+        Action.RESTORE: policies.can_change_lifecycle,
         Action.UNSUSPEND: policies.can_suspend,
     }[action](c)
     if error is None:
@@ -121,8 +128,12 @@ def test_status_rule(status: str, action: Action, role: str, error: str | None) 
 @pytest.mark.parametrize(
     ("status", "role", "visible"),
     [
-        ("archived", "owner", True), ("archived", "admin", False), ("archived", "member", False),
-        ("archived", "platform_admin", True), ("suspended", "member", True), ("inactive", "member", True),
+        ("archived", "owner", True),
+        ("archived", "admin", False),
+        ("archived", "member", False),
+        ("archived", "platform_admin", True),
+        ("suspended", "member", True),
+        ("inactive", "member", True),
     ],
 )
 def test_visibility(status: str, role: str, visible: bool) -> None:

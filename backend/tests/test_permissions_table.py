@@ -21,13 +21,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from conftest import make_settings
+from factories import bearer, create_user, issue_token
 from fastapi import FastAPI
+from org_factories import API, cell_client, join, make_org, set_status, shared_app, shared_world
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from app.core.clock import FrozenClock
-from factories import bearer, create_user, issue_token
-from conftest import make_settings
-from org_factories import API, cell_client, join, make_org, set_status, shared_app, shared_world
 
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)  # conftest's clock
 

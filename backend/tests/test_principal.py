@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+from factories import create_user, issue_token
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import FrozenClock
@@ -13,12 +15,11 @@ from app.repositories import sessions as sessions_repo
 from app.repositories import users as users_repo
 from app.services.organizations import create_organization
 from app.services.principal import authenticate
-from factories import create_user, issue_token
-
-import pytest
 
 
-async def test_live_session_of_active_user_authenticates(db: AsyncSession, settings: Settings, clock: FrozenClock) -> None:
+async def test_live_session_of_active_user_authenticates(
+    db: AsyncSession, settings: Settings, clock: FrozenClock
+) -> None:
     user_id = await create_user(db, now=clock.now())
     token = await issue_token(db, settings, user_id=user_id, now=clock.now())
     principal = await authenticate(db, settings, token=token, now=clock.now())
@@ -30,7 +31,9 @@ async def test_live_session_of_active_user_authenticates(db: AsyncSession, setti
 async def test_suspension_refuses_a_live_token(db: AsyncSession, settings: Settings, clock: FrozenClock) -> None:
     user_id = await create_user(db, now=clock.now())
     token = await issue_token(db, settings, user_id=user_id, now=clock.now())
-    await users_repo.add_status_event(db, user_id=user_id, kind="suspended", reason="abuse", at=clock.now(), actor_id=None)
+    await users_repo.add_status_event(
+        db, user_id=user_id, kind="suspended", reason="abuse", at=clock.now(), actor_id=None
+    )
     with pytest.raises(NotAuthenticated):
         await authenticate(db, settings, token=token, now=clock.now())
 
@@ -39,12 +42,16 @@ async def test_revoked_session_and_idle_timeout(db: AsyncSession, settings: Sett
     user_id = await create_user(db, now=clock.now())
     token = await issue_token(db, settings, user_id=user_id, now=clock.now())
     principal = await authenticate(db, settings, token=token, now=clock.now())
-    await sessions_repo.revoke_session(db, session_id=principal.session_id, reason="logout", at=clock.now(), actor_id=user_id)
+    await sessions_repo.revoke_session(
+        db, session_id=principal.session_id, reason="logout", at=clock.now(), actor_id=user_id
+    )
     with pytest.raises(NotAuthenticated):
         await authenticate(db, settings, token=token, now=clock.now())
 
 
-async def test_org_standing_is_composed_in_the_same_query(db: AsyncSession, settings: Settings, clock: FrozenClock) -> None:
+async def test_org_standing_is_composed_in_the_same_query(
+    db: AsyncSession, settings: Settings, clock: FrozenClock
+) -> None:
     owner = await create_user(db, now=clock.now())
     org_id = await create_organization(db, creator_id=owner, name="Acme", now=clock.now())
     token = await issue_token(db, settings, user_id=owner, now=clock.now())

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 
 import pytest
+from factories import create_user
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -41,7 +42,6 @@ from app.core.clock import FrozenClock
 from app.core.database import make_engine
 from app.core.errors import AppError
 from app.services import organizations as service
-from factories import create_user
 
 T = TypeVar("T")
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -182,8 +182,11 @@ class OrgLifecycle(RuleBasedStateMachine):
             try:
                 async with self.db.begin_nested():
                     ctx = await service.load_context(
-                        self.db, organization_id=org, user_id=self.actor_id(actor),
-                        is_platform_admin=actor == PLATFORM_ADMIN, now=self.clock.now(),
+                        self.db,
+                        organization_id=org,
+                        user_id=self.actor_id(actor),
+                        is_platform_admin=actor == PLATFORM_ADMIN,
+                        now=self.clock.now(),
                     )
                     await fn(ctx)
             except AppError as error:
@@ -197,14 +200,19 @@ class OrgLifecycle(RuleBasedStateMachine):
 
         async def go() -> T:
             ctx = await service.load_context(
-                self.db, organization_id=org, user_id=self.actor_id(PLATFORM_ADMIN), is_platform_admin=True,
+                self.db,
+                organization_id=org,
+                user_id=self.actor_id(PLATFORM_ADMIN),
+                is_platform_admin=True,
                 now=self.clock.now(),
             )
             return await fn(ctx)
 
         return self.env.run(go())
 
-    def expect(self, org_id: uuid.UUID, actor: int, action: str, allowed: set[str], outcome: Outcome, conflict: Outcome) -> bool:
+    def expect(
+        self, org_id: uuid.UUID, actor: int, action: str, allowed: set[str], outcome: Outcome, conflict: Outcome
+    ) -> bool:
         """Compare; True when the model should apply the change."""
         org = self.model[org_id]
         expected = refusal(org, actor, action, allowed) or conflict
@@ -241,9 +249,12 @@ class OrgLifecycle(RuleBasedStateMachine):
         outcome = self.call(org, actor, lambda ctx: service.add_member(self.db, ctx, user_id=self.uid(target)))
         m = self.model[org]
         conflict = (
-            (404, "user_not_found") if target == GHOST
-            else (409, "already_member") if target in m.members
-            else (409, "user_not_active") if target == INACTIVE
+            (404, "user_not_found")
+            if target == GHOST
+            else (409, "already_member")
+            if target in m.members
+            else (409, "user_not_active")
+            if target == INACTIVE
             else None
         )
         if self.expect(org, actor, "add", {"admin", "owner"}, outcome, conflict):
@@ -267,7 +278,8 @@ class OrgLifecycle(RuleBasedStateMachine):
         m = self.model[org]
         is_self = self.actor_id(actor) == self.uid(target)
         conflict = (
-            (409, "not_a_member") if target not in m.members
+            (409, "not_a_member")
+            if target not in m.members
             else ((409, "owner_cannot_leave") if is_self else (409, "owner_cannot_be_removed"))
             if target == m.owner
             else None
@@ -284,9 +296,7 @@ class OrgLifecycle(RuleBasedStateMachine):
         outcome = self.call(org, actor, lambda ctx: service.grant_admin(self.db, ctx, user_id=self.uid(target)))
         m = self.model[org]
         conflict = (
-            (409, "not_a_member") if target not in m.members
-            else (409, "already_admin") if target in m.admins
-            else None
+            (409, "not_a_member") if target not in m.members else (409, "already_admin") if target in m.admins else None
         )
         if self.expect(org, actor, "grant", {"owner"}, outcome, conflict):
             m.admins.add(target)
@@ -299,8 +309,10 @@ class OrgLifecycle(RuleBasedStateMachine):
         outcome = self.call(org, actor, lambda ctx: service.revoke_admin(self.db, ctx, user_id=self.uid(target)))
         m = self.model[org]
         conflict = (
-            (409, "owner_cannot_lose_admin") if target == m.owner
-            else (409, "not_an_admin") if target not in m.admins
+            (409, "owner_cannot_lose_admin")
+            if target == m.owner
+            else (409, "not_an_admin")
+            if target not in m.admins
             else None
         )
         if self.expect(org, actor, "revoke", {"owner"}, outcome, conflict):
@@ -311,14 +323,10 @@ class OrgLifecycle(RuleBasedStateMachine):
     def transfer(self, org: uuid.UUID, actor: int, who: int) -> None:
         target = who  # `target` is hypothesis's name for a rule's bundle
         self.step()
-        outcome = self.call(
-            org, actor, lambda ctx: service.transfer_ownership(self.db, ctx, user_id=self.uid(target))
-        )
+        outcome = self.call(org, actor, lambda ctx: service.transfer_ownership(self.db, ctx, user_id=self.uid(target)))
         m = self.model[org]
         conflict = (
-            (409, "not_a_member") if target not in m.members
-            else (409, "already_owner") if target == m.owner
-            else None
+            (409, "not_a_member") if target not in m.members else (409, "already_owner") if target == m.owner else None
         )
         if self.expect(org, actor, "transfer", {"owner"}, outcome, conflict):
             m.admins |= {m.owner, target}
@@ -406,7 +414,7 @@ class OrgLifecycle(RuleBasedStateMachine):
 
 
 @pytest.mark.concurrency
-def test_the_service_agrees_with_the_model(cluster) -> None:  # noqa: ANN001
+def test_the_service_agrees_with_the_model(cluster) -> None:
     name = f"tenancy_s_{uuid.uuid4().hex[:12]}"
     with asyncio.Runner() as runner:
         url = runner.run(cluster.clone(name))
@@ -424,10 +432,7 @@ def test_the_service_agrees_with_the_model(cluster) -> None:  # noqa: ANN001
             run_state_machine_as_test(
                 OrgLifecycle,
                 settings=settings(
-                    max_examples=25,
-                    stateful_step_count=30,
-                    deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow],
+                    max_examples=25, stateful_step_count=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
                 ),
             )
         finally:

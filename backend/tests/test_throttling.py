@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from factories import DEFAULT_PASSWORD, bearer, create_user
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import FrozenClock
@@ -11,7 +12,6 @@ from app.core.config import Settings
 from app.core.security import Passwords, passwords
 from app.repositories import users as users_repo
 from app.services.throttling import lockout_length
-from factories import DEFAULT_PASSWORD, bearer, create_user
 
 API = "/api/v1"
 WRONG = "definitely not the password"

@@ -10,14 +10,14 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from conftest import TEST_JWT_KEY
+from factories import DEFAULT_PASSWORD, bearer, create_user, issue_token
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import FrozenClock
 from app.core.config import Settings
 from app.models import SessionRevocation
-from conftest import TEST_JWT_KEY
-from factories import DEFAULT_PASSWORD, bearer, create_user, issue_token
 
 API = "/api/v1"
 ME = f"{API}/auth/me"
@@ -92,7 +92,9 @@ async def test_wrong_key_and_wrong_algorithm_are_refused(
 
 
 @pytest.mark.parametrize("claim", ["iss", "aud", "sub", "sid", "org", "iat", "nbf", "exp", "jti", "typ"])
-async def test_every_claim_is_required(client: httpx.AsyncClient, valid: tuple[str, dict[str, Any]], claim: str) -> None:
+async def test_every_claim_is_required(
+    client: httpx.AsyncClient, valid: tuple[str, dict[str, Any]], claim: str
+) -> None:
     _, claims = valid
     assert await refused(client, sign({k: v for k, v in claims.items() if k != claim}))
 
@@ -117,7 +119,11 @@ async def test_wrong_claims_are_refused(
 
 
 async def test_another_users_session_id_is_refused(
-    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, clock: FrozenClock, valid: tuple[str, dict[str, Any]]
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    settings: Settings,
+    clock: FrozenClock,
+    valid: tuple[str, dict[str, Any]],
 ) -> None:
     _, claims = valid
     other = await create_user(db, now=clock.now())
@@ -137,7 +143,9 @@ async def test_expired_and_not_yet_valid_tokens_are_refused(
     assert await refused(client, token)
 
 
-async def test_a_refresh_token_is_no_bearer_token(client: httpx.AsyncClient, db: AsyncSession, clock: FrozenClock) -> None:
+async def test_a_refresh_token_is_no_bearer_token(
+    client: httpx.AsyncClient, db: AsyncSession, clock: FrozenClock
+) -> None:
     await create_user(db, now=clock.now(), email="rt@example.com")
     pair = await tokens(client, "rt@example.com")
     assert await refused(client, pair["refresh_token"])

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from factories import DEFAULT_PASSWORD, bearer, create_user, issue_token
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,7 +16,6 @@ from app.core.config import Settings
 from app.models import SessionRevocation
 from app.repositories import organizations as orgs_repo
 from app.services.organizations import create_organization
-from factories import DEFAULT_PASSWORD, bearer, create_user, issue_token
 
 API = "/api/v1"
 NEW_PASSWORD = "another fine passphrase"
@@ -34,7 +34,9 @@ async def me_status(client: httpx.AsyncClient, token: str) -> int:
 # ------------------------------------------------------------------------------- visibility
 
 
-async def test_who_sees_whom(client: httpx.AsyncClient, db: AsyncSession, settings: Settings, clock: FrozenClock) -> None:
+async def test_who_sees_whom(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, clock: FrozenClock
+) -> None:
     now = clock.now()
     alice = await create_user(db, now=now, email="alice@example.com", display_name="Alice")
     bob = await create_user(db, now=now, email="bob@example.com", display_name="Bob")
@@ -68,12 +70,16 @@ async def test_who_sees_whom(client: httpx.AsyncClient, db: AsyncSession, settin
 # --------------------------------------------------------------------------------- profile
 
 
-async def test_update_own_profile(client: httpx.AsyncClient, db: AsyncSession, settings: Settings, clock: FrozenClock) -> None:
+async def test_update_own_profile(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, clock: FrozenClock
+) -> None:
     user = await create_user(db, now=clock.now())
     token = await issue_token(db, settings, user_id=user, now=clock.now())
     url = f"{API}/users/{user}/profile"
     response = await client.patch(
-        url, json={"display_name": "  New Name ", "bio": "hi", "avatar_url": "https://example.com/a.png"}, headers=bearer(token)
+        url,
+        json={"display_name": "  New Name ", "bio": "hi", "avatar_url": "https://example.com/a.png"},
+        headers=bearer(token),
     )
     assert response.status_code == 200, response.text
     body = response.json()
@@ -126,11 +132,15 @@ async def test_password_change_ends_the_other_sessions_only(
     other = await login(client, "pw@example.com")
     url = f"{API}/users/{user}/password"
     weak = await client.patch(
-        url, json={"current_password": DEFAULT_PASSWORD, "new_password": "password1234"}, headers=bearer(current["access_token"])
+        url,
+        json={"current_password": DEFAULT_PASSWORD, "new_password": "password1234"},
+        headers=bearer(current["access_token"]),
     )
     assert weak.status_code == 422 and weak.json()["errors"][0]["code"] == "password_too_common"
     response = await client.patch(
-        url, json={"current_password": DEFAULT_PASSWORD, "new_password": NEW_PASSWORD}, headers=bearer(current["access_token"])
+        url,
+        json={"current_password": DEFAULT_PASSWORD, "new_password": NEW_PASSWORD},
+        headers=bearer(current["access_token"]),
     )
     assert response.status_code == 200, response.text
     assert NEW_PASSWORD not in response.text and DEFAULT_PASSWORD not in response.text
@@ -138,7 +148,9 @@ async def test_password_change_ends_the_other_sessions_only(
     assert await me_status(client, current["access_token"]) == 200
     assert await me_status(client, other["access_token"]) == 401
     assert (await client.post(f"{API}/auth/refresh", json={"refresh_token": other["refresh_token"]})).status_code == 401
-    assert (await client.post(f"{API}/auth/refresh", json={"refresh_token": current["refresh_token"]})).status_code == 200
+    assert (
+        await client.post(f"{API}/auth/refresh", json={"refresh_token": current["refresh_token"]})
+    ).status_code == 200
     reasons = (await db.execute(select(SessionRevocation.reason))).scalars().all()
     assert reasons == ["password_changed"]
     bad_old = await client.post(f"{API}/auth/token", json={"email": "pw@example.com", "password": DEFAULT_PASSWORD})
@@ -172,8 +184,13 @@ async def post_status(
     [("deactivate", "activate", "inactive"), ("suspend", "unsuspend", "suspended"), ("archive", "restore", "archived")],
 )
 async def test_status_changes_take_effect_at_once_and_reactivation_revives_nothing(
-    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, clock: FrozenClock,
-    action: str, undo: str, status: str,
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    settings: Settings,
+    clock: FrozenClock,
+    action: str,
+    undo: str,
+    status: str,
 ) -> None:
     admin = await create_user(db, now=clock.now(), platform_admin=True)
     admin_token = await issue_token(db, settings, user_id=admin, now=clock.now())

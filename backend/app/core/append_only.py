@@ -20,9 +20,7 @@ DROP_FUNCTION = "DROP FUNCTION IF EXISTS reject_append_only_change()"
 
 # Fact tables are only ever inserted into, so autovacuum's insert trigger is all that keeps their
 # visibility map fresh; without it "latest row" index-only scans fall back to the heap.
-VACUUM_SETTINGS = (
-    "autovacuum_vacuum_insert_scale_factor = 0.01, autovacuum_vacuum_insert_threshold = 10000"
-)
+VACUUM_SETTINGS = "autovacuum_vacuum_insert_scale_factor = 0.01, autovacuum_vacuum_insert_threshold = 10000"
 
 
 def protect(table: str) -> list[str]:

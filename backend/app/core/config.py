@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(10, ge=1)
 
     @model_validator(mode="after")
-    def _secret_is_strong_in_production(self) -> "Settings":
+    def _secret_is_strong_in_production(self) -> Settings:
         if self.environment == "production":
             key = self.jwt_secret_key
             if not key or len(key.encode()) < MIN_JWT_KEY_BYTES or key.lower() in _WEAK_SECRETS:

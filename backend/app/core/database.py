@@ -28,6 +28,5 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
 
     Services and repositories never commit; they flush when they need database-generated values.
     """
-    async with request.app.state.sessionmaker() as session:
-        async with session.begin():
-            yield session
+    async with request.app.state.sessionmaker() as session, session.begin():
+        yield session

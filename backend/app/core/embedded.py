@@ -77,9 +77,7 @@ def embedded_postgres(data_dir: Path, *, database: str = DATABASE_NAME, delete: 
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, AssertionError) as exc:
         log_file = pgdata / "log"
         tail = log_file.read_text()[-2000:] if log_file.exists() else ""
-        raise EmbeddedDatabaseError(
-            f"could not start the embedded PostgreSQL in {pgdata}: {exc}\n{tail}"
-        ) from exc
+        raise EmbeddedDatabaseError(f"could not start the embedded PostgreSQL in {pgdata}: {exc}\n{tail}") from exc
     try:
         _create_database(server, database)
         yield asyncpg_url(server.get_uri(), database)

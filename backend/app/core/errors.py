@@ -104,9 +104,7 @@ def _pointer(loc: tuple[Any, ...]) -> str:
 
 
 async def _app_error(_: Request, exc: AppError) -> JSONResponse:
-    return error_response(
-        exc.status, exc.code, exc.detail, pointer=exc.pointer, meta=exc.meta, headers=exc.headers
-    )
+    return error_response(exc.status, exc.code, exc.detail, pointer=exc.pointer, meta=exc.meta, headers=exc.headers)
 
 
 async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

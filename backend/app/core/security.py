@@ -48,9 +48,7 @@ class Passwords:
             parallelism=settings.argon2_parallelism,
             type=Type.ID,
         )
-        self._pool = ThreadPoolExecutor(
-            max_workers=settings.password_hash_workers, thread_name_prefix="argon2"
-        )
+        self._pool = ThreadPoolExecutor(max_workers=settings.password_hash_workers, thread_name_prefix="argon2")
         # Verified against when the email is unknown, so timing does not tell. Made lazily in the
         # pool: hashing here would block the event loop of whoever builds the first instance.
         self._dummy_hash: str | None = None
@@ -141,12 +139,7 @@ def _key(settings: Settings) -> str:
 
 
 def encode_access_token(
-    settings: Settings,
-    *,
-    user_id: uuid.UUID,
-    session_id: uuid.UUID,
-    organization_id: uuid.UUID | None,
-    now: datetime,
+    settings: Settings, *, user_id: uuid.UUID, session_id: uuid.UUID, organization_id: uuid.UUID | None, now: datetime
 ) -> tuple[str, int]:
     """A signed access token and its lifetime in seconds."""
     lifetime = timedelta(minutes=settings.access_token_minutes)
@@ -180,12 +173,7 @@ def decode_access_token(settings: Settings, token: str, *, now: datetime) -> Acc
             algorithms=[settings.jwt_algorithm],
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
-            options={
-                "require": list(REQUIRED_CLAIMS),
-                "verify_exp": False,
-                "verify_nbf": False,
-                "verify_iat": False,
-            },
+            options={"require": list(REQUIRED_CLAIMS), "verify_exp": False, "verify_nbf": False, "verify_iat": False},
         )
         if claims.get("typ") != ACCESS_TOKEN_TYPE:
             raise InvalidToken("not an access token")

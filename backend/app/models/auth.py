@@ -20,9 +20,7 @@ class Session(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("users.id"), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
     user_agent: Mapped[str | None] = mapped_column(String(512))
     ip_address: Mapped[str | None] = mapped_column(INET)
 
@@ -41,13 +39,9 @@ class SessionRotation(AppendOnly, Base):
         Index("uq_session_rotations_token_hash", "token_hash", unique=True),
     )
 
-    session_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("sessions.id"), nullable=False
-    )
+    session_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("sessions.id"), nullable=False)
     token_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    organization_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("organizations.id")
-    )
+    organization_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("organizations.id"))
 
 
 class SessionRevocation(AppendOnly, Base):
@@ -56,9 +50,7 @@ class SessionRevocation(AppendOnly, Base):
     __tablename__ = "session_revocations"
     __table_args__ = (*latest_indexes("session_revocations", "reason", key="session_id"),)
 
-    session_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("sessions.id"), nullable=False
-    )
+    session_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("sessions.id"), nullable=False)
     reason: Mapped[str] = mapped_column(String(32), nullable=False)
 
 
@@ -72,9 +64,7 @@ class LoginAttempt(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
-    occurred_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
     account_key: Mapped[str] = mapped_column(String(254), nullable=False)
     ip_address: Mapped[str | None] = mapped_column(INET)
     succeeded: Mapped[bool] = mapped_column(Boolean, nullable=False)

@@ -31,9 +31,7 @@ class AppendOnly:
     """
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
-    occurred_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
 
     @declared_attr
     def actor_id(cls) -> Mapped[uuid.UUID | None]:
@@ -47,12 +45,7 @@ def latest_indexes(table: str, *include: str, key: str = "user_id") -> tuple[Ind
     show (`added_at`, `granted_at`, `since`) and the as-of index has as a key column.
     """
     return (
-        Index(
-            f"ix_{table}_latest",
-            *key.split(","),
-            text("id DESC"),
-            postgresql_include=[*include, "occurred_at"],
-        ),
+        Index(f"ix_{table}_latest", *key.split(","), text("id DESC"), postgresql_include=[*include, "occurred_at"]),
         Index(
             f"ix_{table}_as_of",
             *key.split(","),

@@ -14,9 +14,7 @@ class Organization(Base):
     __tablename__ = "organizations"
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
     created_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("users.id"))
 
 
@@ -69,10 +67,7 @@ class OrganizationActiveStatus(AppendOnly, Base):
 
 class OrganizationSuspension(AppendOnly, Base):
     __tablename__ = "organization_suspensions"
-    __table_args__ = (
-        *latest_indexes("organization_suspensions", "kind", key=ORG),
-        kind_check("suspended", "lifted"),
-    )
+    __table_args__ = (*latest_indexes("organization_suspensions", "kind", key=ORG), kind_check("suspended", "lifted"))
 
     organization_id: Mapped[uuid.UUID] = _org_fk()
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
@@ -81,10 +76,7 @@ class OrganizationSuspension(AppendOnly, Base):
 
 class OrganizationArchive(AppendOnly, Base):
     __tablename__ = "organization_archives"
-    __table_args__ = (
-        *latest_indexes("organization_archives", "kind", key=ORG),
-        kind_check("archived", "restored"),
-    )
+    __table_args__ = (*latest_indexes("organization_archives", "kind", key=ORG), kind_check("archived", "restored"))
 
     organization_id: Mapped[uuid.UUID] = _org_fk()
     kind: Mapped[str] = mapped_column(String(16), nullable=False)

@@ -14,9 +14,7 @@ class User(Base):
     __tablename__ = "users"
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
 
 
 def _user_fk() -> Mapped[uuid.UUID]:
@@ -74,10 +72,7 @@ class PlatformAdminGrant(AppendOnly, Base):
     """Platform administrators (operators): granted / revoked, latest row per user."""
 
     __tablename__ = "platform_admin_grants"
-    __table_args__ = (
-        *latest_indexes("platform_admin_grants", "kind"),
-        kind_check("granted", "revoked"),
-    )
+    __table_args__ = (*latest_indexes("platform_admin_grants", "kind"), kind_check("granted", "revoked"))
 
     user_id: Mapped[uuid.UUID] = _user_fk()
     kind: Mapped[str] = mapped_column(String(16), nullable=False)

@@ -43,9 +43,7 @@ def latest_stmt(model: type[F], key: Mapping[str, Any], as_of: datetime | None =
     return stmt.where(model.occurred_at <= as_of).order_by(model.occurred_at.desc(), model.id.desc()).limit(1)
 
 
-def latest_column(
-    model: Any, column: str, key: Mapping[str, Any], as_of: datetime | None = None
-) -> ColumnElement[Any]:
+def latest_column(model: Any, column: str, key: Mapping[str, Any], as_of: datetime | None = None) -> ColumnElement[Any]:
     """`(SELECT <column> FROM <fact> WHERE key … ORDER BY id DESC LIMIT 1)`, a scalar subquery
     to compose into a larger statement (select only included columns to stay index-only)."""
     return latest_stmt(model, key, as_of).with_only_columns(getattr(model, column)).scalar_subquery()
@@ -56,19 +54,12 @@ def latest_kind(model: Any, key: Mapping[str, Any], as_of: datetime | None = Non
     return latest_column(model, "kind", key, as_of)
 
 
-async def latest(
-    db: AsyncSession, model: type[F], key: Mapping[str, Any], as_of: datetime | None = None
-) -> F | None:
+async def latest(db: AsyncSession, model: type[F], key: Mapping[str, Any], as_of: datetime | None = None) -> F | None:
     return (await db.execute(latest_stmt(model, key, as_of))).scalar_one_or_none()
 
 
 async def append(
-    db: AsyncSession,
-    model: type[F],
-    *,
-    occurred_at: datetime,
-    actor_id: UUID | None,
-    **values: Any,
+    db: AsyncSession, model: type[F], *, occurred_at: datetime, actor_id: UUID | None, **values: Any
 ) -> int:
     """Insert one fact and return its id. The only way rows get into fact tables."""
     stmt = insert(model).values(occurred_at=occurred_at, actor_id=actor_id, **values).returning(model.id)
@@ -175,12 +166,7 @@ def latest_per_key_subquery(
 
 
 def page_params(
-    prefix: Mapping[str, Any],
-    *,
-    state: str,
-    after: UUID | None = None,
-    limit: int = 50,
-    as_of: datetime | None = None,
+    prefix: Mapping[str, Any], *, state: str, after: UUID | None = None, limit: int = 50, as_of: datetime | None = None
 ) -> dict[str, Any]:
     """The bind parameters of a `latest_per_key_subquery` statement."""
     params: dict[str, Any] = {**prefix, "after": after or _MIN_UUID, "page_limit": limit, "state": state}

@@ -81,8 +81,13 @@ class Lifecycle:
             await append(db, self.active, occurred_at=at, actor_id=actor_id, **{self.key: subject_id}, kind=kind)
         elif kind in ("suspended", "lifted"):
             await append(
-                db, self.suspension, occurred_at=at, actor_id=actor_id,
-                **{self.key: subject_id}, kind=kind, reason=reason,
+                db,
+                self.suspension,
+                occurred_at=at,
+                actor_id=actor_id,
+                **{self.key: subject_id},
+                kind=kind,
+                reason=reason,
             )
         elif kind in ("archived", "restored"):
             await append(db, self.archive, occurred_at=at, actor_id=actor_id, **{self.key: subject_id}, kind=kind)

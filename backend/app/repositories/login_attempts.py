@@ -34,15 +34,11 @@ async def record_attempt(
     db: AsyncSession, *, account_key: str, ip_address: str | None, succeeded: bool, at: datetime
 ) -> None:
     await db.execute(
-        insert(LoginAttempt).values(
-            account_key=account_key, ip_address=ip_address, succeeded=succeeded, occurred_at=at
-        )
+        insert(LoginAttempt).values(account_key=account_key, ip_address=ip_address, succeeded=succeeded, occurred_at=at)
     )
 
 
-async def recent_attempts(
-    db: AsyncSession, account_key: str, *, since: datetime, limit: int
-) -> list[Attempt]:
+async def recent_attempts(db: AsyncSession, account_key: str, *, since: datetime, limit: int) -> list[Attempt]:
     """The account's attempts after `since`, newest first, at most `limit`."""
     stmt = (
         select(LoginAttempt.occurred_at, LoginAttempt.succeeded)
@@ -53,9 +49,7 @@ async def recent_attempts(
     return [Attempt(row.occurred_at, row.succeeded) for row in (await db.execute(stmt)).all()]
 
 
-async def nth_latest_from_address(
-    db: AsyncSession, ip_address: str, *, since: datetime, n: int
-) -> datetime | None:
+async def nth_latest_from_address(db: AsyncSession, ip_address: str, *, since: datetime, n: int) -> datetime | None:
     """When the address made its n-th most recent attempt after `since` (None: fewer than n)."""
     stmt = (
         select(LoginAttempt.occurred_at)

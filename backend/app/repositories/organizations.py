@@ -44,9 +44,7 @@ async def lock_organization(db: AsyncSession, organization_id: uuid.UUID) -> boo
     Every mutation of one organization's lifecycle takes this lock first, so concurrent
     requests are serialized per organization and cannot break an invariant.
     """
-    found = await db.execute(
-        select(Organization.id).where(Organization.id == organization_id).with_for_update()
-    )
+    found = await db.execute(select(Organization.id).where(Organization.id == organization_id).with_for_update())
     return found.scalar_one_or_none() is not None
 
 
@@ -60,27 +58,54 @@ async def add_profile(
     actor_id: uuid.UUID | None,
 ) -> None:
     await append(
-        db, OrganizationProfile, occurred_at=at, actor_id=actor_id,
-        organization_id=organization_id, name=name, description=description,
+        db,
+        OrganizationProfile,
+        occurred_at=at,
+        actor_id=actor_id,
+        organization_id=organization_id,
+        name=name,
+        description=description,
     )
 
 
 async def add_member_event(
-    db: AsyncSession, *, organization_id: uuid.UUID, user_id: uuid.UUID, kind: str, at: datetime, actor_id: uuid.UUID | None
+    db: AsyncSession,
+    *,
+    organization_id: uuid.UUID,
+    user_id: uuid.UUID,
+    kind: str,
+    at: datetime,
+    actor_id: uuid.UUID | None,
 ) -> None:
     await append(
-        db, OrganizationMember, occurred_at=at, actor_id=actor_id,
-        organization_id=organization_id, user_id=user_id, kind=kind,
+        db,
+        OrganizationMember,
+        occurred_at=at,
+        actor_id=actor_id,
+        organization_id=organization_id,
+        user_id=user_id,
+        kind=kind,
     )
 
 
 async def add_admin_event(
-    db: AsyncSession, *, organization_id: uuid.UUID, user_id: uuid.UUID, kind: str, at: datetime, actor_id: uuid.UUID | None
+    db: AsyncSession,
+    *,
+    organization_id: uuid.UUID,
+    user_id: uuid.UUID,
+    kind: str,
+    at: datetime,
+    actor_id: uuid.UUID | None,
 ) -> None:
     """`granted` or `revoked`."""
     await append(
-        db, OrganizationAdmin, occurred_at=at, actor_id=actor_id,
-        organization_id=organization_id, user_id=user_id, kind=kind,
+        db,
+        OrganizationAdmin,
+        occurred_at=at,
+        actor_id=actor_id,
+        organization_id=organization_id,
+        user_id=user_id,
+        kind=kind,
     )
 
 
@@ -88,8 +113,7 @@ async def set_owner(
     db: AsyncSession, *, organization_id: uuid.UUID, user_id: uuid.UUID, at: datetime, actor_id: uuid.UUID | None
 ) -> None:
     await append(
-        db, OrganizationOwner, occurred_at=at, actor_id=actor_id,
-        organization_id=organization_id, user_id=user_id,
+        db, OrganizationOwner, occurred_at=at, actor_id=actor_id, organization_id=organization_id, user_id=user_id
     )
 
 
@@ -160,9 +184,9 @@ def _org_state(row: Any) -> OrgState:
 @cache
 def _org_state_statement() -> Select[Any]:
     org_id = bindparam("organization_id", type_=UUID(as_uuid=True))
-    return select(
-        Organization.id, Organization.created_at, Organization.created_by, *_state_columns(org_id)
-    ).where(Organization.id == org_id)
+    return select(Organization.id, Organization.created_at, Organization.created_by, *_state_columns(org_id)).where(
+        Organization.id == org_id
+    )
 
 
 async def get_org_state(db: AsyncSession, organization_id: uuid.UUID) -> OrgState | None:
@@ -200,9 +224,7 @@ class OrgStanding:
         return role_of(user_id, is_member=facts.is_member, is_admin=facts.is_admin, owner_id=self.state.owner_id)
 
 
-async def get_standing(
-    db: AsyncSession, organization_id: uuid.UUID, user_ids: list[uuid.UUID]
-) -> OrgStanding | None:
+async def get_standing(db: AsyncSession, organization_id: uuid.UUID, user_ids: list[uuid.UUID]) -> OrgStanding | None:
     """The organization's state and the membership/admin facts of `user_ids`: one query."""
     unique = list(dict.fromkeys(user_ids))
     per_user: list[Any] = []
@@ -213,11 +235,7 @@ async def get_standing(
             latest_kind(OrganizationAdmin, key).label(f"admin_{i}"),
         ]
     stmt = select(
-        Organization.id,
-        Organization.created_at,
-        Organization.created_by,
-        *_state_columns(organization_id),
-        *per_user,
+        Organization.id, Organization.created_at, Organization.created_by, *_state_columns(organization_id), *per_user
     ).where(Organization.id == organization_id)
     row = (await db.execute(stmt)).one_or_none()
     if row is None:
@@ -262,10 +280,7 @@ _VISIBLE_TO_MEMBER = (
 def _memberships_statement(*, include_archived: bool) -> Select[Any]:
     user_id = bindparam("user_id", type_=UUID(as_uuid=True))
     page = latest_per_key_subquery(
-        OrganizationMember,
-        ["user_id"],
-        "organization_id",
-        where=None if include_archived else _VISIBLE_TO_MEMBER,
+        OrganizationMember, ["user_id"], "organization_id", where=None if include_archived else _VISIBLE_TO_MEMBER
     )
     org_id = page.c.key
     base = select(Organization).where(Organization.id == org_id)
@@ -419,9 +434,7 @@ def _owner_statement(*, as_of: bool) -> Select[Any]:
     return select(current.c.user_id, current.c.occurred_at, _display_name(current.c.user_id))
 
 
-async def owner_at(
-    db: AsyncSession, organization_id: uuid.UUID, *, as_of: datetime | None = None
-) -> OwnerEntry | None:
+async def owner_at(db: AsyncSession, organization_id: uuid.UUID, *, as_of: datetime | None = None) -> OwnerEntry | None:
     """The owner (now, or as of `as_of`) and since when: one statement; None before the first."""
     params: dict[str, Any] = {"organization_id": organization_id}
     if as_of is not None:
@@ -464,7 +477,9 @@ class EventPosition:
 # so a creation reads newest first as owner → admin → member → "organization.created".
 _EVENT_SOURCES: tuple[tuple[str, int, str, str, str, str], ...] = (
     (
-        "profile", 1, "organization_profile",
+        "profile",
+        1,
+        "organization_profile",
         "CASE WHEN x.id = (SELECT min(p0.id) FROM organization_profile p0 WHERE p0.organization_id = :org) "
         "THEN 'organization.created' ELSE 'organization.profile_updated' END",
         "CAST(:org AS uuid)",
@@ -473,13 +488,19 @@ _EVENT_SOURCES: tuple[tuple[str, int, str, str, str, str], ...] = (
     ("member", 2, "organization_members", "'member.' || x.kind", "x.user_id", "'{}'::jsonb"),
     ("admin", 3, "organization_admins", "'admin.' || x.kind", "x.user_id", "'{}'::jsonb"),
     (
-        "owner", 4, "organization_owners", "'owner.changed'", "x.user_id",
+        "owner",
+        4,
+        "organization_owners",
+        "'owner.changed'",
+        "x.user_id",
         "jsonb_build_object('previous_owner_id', (SELECT o0.user_id FROM organization_owners o0 "
         "WHERE o0.organization_id = :org AND o0.id < x.id ORDER BY o0.id DESC LIMIT 1))",
     ),
     ("status", 5, "organization_active_status", "'organization.' || x.kind", "CAST(:org AS uuid)", "'{}'::jsonb"),
     (
-        "suspension", 6, "organization_suspensions",
+        "suspension",
+        6,
+        "organization_suspensions",
         "CASE x.kind WHEN 'suspended' THEN 'organization.suspended' ELSE 'organization.unsuspended' END",
         "CAST(:org AS uuid)",
         "jsonb_build_object('reason', x.reason)",
@@ -513,18 +534,15 @@ ORDER BY e.occurred_at DESC, e.rank DESC, e.seq DESC
 LIMIT :page_limit"""
 
 
-_EVENTS = (
-    text(_events_sql())
-    .columns(
-        sql_column("source", String),
-        sql_column("rank", BigInteger),
-        sql_column("seq", BigInteger),
-        sql_column("occurred_at", DateTime(timezone=True)),
-        sql_column("actor_id", UUID(as_uuid=True)),
-        sql_column("type", String),
-        sql_column("subject_id", UUID(as_uuid=True)),
-        sql_column("details", JSONB),
-    )
+_EVENTS = text(_events_sql()).columns(
+    sql_column("source", String),
+    sql_column("rank", BigInteger),
+    sql_column("seq", BigInteger),
+    sql_column("occurred_at", DateTime(timezone=True)),
+    sql_column("actor_id", UUID(as_uuid=True)),
+    sql_column("type", String),
+    sql_column("subject_id", UUID(as_uuid=True)),
+    sql_column("details", JSONB),
 )
 
 

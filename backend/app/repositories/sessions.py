@@ -21,8 +21,7 @@ from app.models import (
     SessionRevocation,
     SessionRotation,
 )
-from app.repositories.facts import append
-from app.repositories.facts import latest_column, latest_kind
+from app.repositories.facts import append, latest_column, latest_kind
 from app.repositories.lifecycle import ORGANIZATION_LIFECYCLE, USER_LIFECYCLE
 from app.repositories.users import status_columns
 
@@ -91,11 +90,7 @@ _PRINCIPAL_IN_ORGANIZATION = _principal_statement(in_organization=True)
 
 
 async def load_principal(
-    db: AsyncSession,
-    *,
-    session_id: uuid.UUID,
-    user_id: uuid.UUID,
-    organization_id: uuid.UUID | None = None,
+    db: AsyncSession, *, session_id: uuid.UUID, user_id: uuid.UUID, organization_id: uuid.UUID | None = None
 ) -> Principal | None:
     """Session liveness, user status and (optionally) the caller's role in one org: ONE query.
 
@@ -158,8 +153,13 @@ async def add_rotation(
     actor_id: uuid.UUID | None,
 ) -> None:
     await append(
-        db, SessionRotation, occurred_at=at, actor_id=actor_id,
-        session_id=session_id, token_hash=token_hash, organization_id=organization_id,
+        db,
+        SessionRotation,
+        occurred_at=at,
+        actor_id=actor_id,
+        session_id=session_id,
+        token_hash=token_hash,
+        organization_id=organization_id,
     )
 
 
@@ -235,14 +235,11 @@ async def live_sessions_page(
         stmt = stmt.where(tuple_(Session.created_at, Session.id) < tuple_(*before))
     stmt = stmt.order_by(Session.created_at.desc(), Session.id.desc()).limit(limit)
     return [
-        SessionInfo(row.id, row.created_at, row.last_used_at, row.user_agent)
-        for row in (await db.execute(stmt)).all()
+        SessionInfo(row.id, row.created_at, row.last_used_at, row.user_agent) for row in (await db.execute(stmt)).all()
     ]
 
 
-async def unrevoked_session_ids(
-    db: AsyncSession, user_id: uuid.UUID, *, created_after: datetime
-) -> list[uuid.UUID]:
+async def unrevoked_session_ids(db: AsyncSession, user_id: uuid.UUID, *, created_after: datetime) -> list[uuid.UUID]:
     """The user's sessions with no revocation yet, created after `created_after` (older ones are
     past their absolute lifetime and can never be used again)."""
     stmt = select(Session.id).where(

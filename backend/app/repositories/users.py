@@ -25,6 +25,7 @@ from app.repositories.facts import append, latest_column, latest_kind, latest_st
 from app.repositories.lifecycle import ACTIVE, USER_LIFECYCLE
 from app.repositories.locks import advisory_xact_lock
 
+
 @dataclass(frozen=True, slots=True)
 class UserState:
     id: uuid.UUID
@@ -118,17 +119,8 @@ async def lock_email(db: AsyncSession, email: str) -> None:
 
 async def find_credential_by_email(db: AsyncSession, email: str) -> Credential | None:
     """The user whose *current* credential has this email (an older credential does not count)."""
-    candidates = (
-        select(UserLoginPassword.user_id)
-        .where(UserLoginPassword.email == email)
-        .distinct()
-        .subquery()
-    )
-    current = (
-        latest_stmt(UserLoginPassword, {"user_id": candidates.c.user_id})
-        .subquery()
-        .lateral()
-    )
+    candidates = select(UserLoginPassword.user_id).where(UserLoginPassword.email == email).distinct().subquery()
+    current = latest_stmt(UserLoginPassword, {"user_id": candidates.c.user_id}).subquery().lateral()
     stmt = (
         select(current.c.user_id, current.c.email, current.c.password_hash)
         .select_from(candidates)
@@ -152,12 +144,7 @@ class LoginCandidate:
 async def find_login(db: AsyncSession, email: str) -> LoginCandidate | None:
     """`find_credential_by_email` plus the user's status, in one query (login costs the same
     round trips whether the account is active, inactive or unknown)."""
-    candidates = (
-        select(UserLoginPassword.user_id)
-        .where(UserLoginPassword.email == email)
-        .distinct()
-        .subquery()
-    )
+    candidates = select(UserLoginPassword.user_id).where(UserLoginPassword.email == email).distinct().subquery()
     current = latest_stmt(UserLoginPassword, {"user_id": candidates.c.user_id}).subquery().lateral()
     stmt = (
         select(current.c.user_id, current.c.password_hash, *status_columns(current.c.user_id))
@@ -169,9 +156,7 @@ async def find_login(db: AsyncSession, email: str) -> LoginCandidate | None:
     row = (await db.execute(stmt)).one_or_none()
     if row is None:
         return None
-    return LoginCandidate(
-        row.user_id, row.password_hash, USER_LIFECYCLE.status_from(row)
-    )
+    return LoginCandidate(row.user_id, row.password_hash, USER_LIFECYCLE.status_from(row))
 
 
 async def shares_organization(db: AsyncSession, user_id: uuid.UUID, other_id: uuid.UUID) -> bool:
@@ -180,12 +165,7 @@ async def shares_organization(db: AsyncSession, user_id: uuid.UUID, other_id: uu
     Walks the first user's organizations (index `ix_organization_members_by_user`) and probes,
     per organization, the latest membership fact of each user and the organization's status.
     """
-    orgs = (
-        select(OrganizationMember.organization_id)
-        .where(OrganizationMember.user_id == user_id)
-        .distinct()
-        .subquery()
-    )
+    orgs = select(OrganizationMember.organization_id).where(OrganizationMember.user_id == user_id).distinct().subquery()
     org_id = orgs.c.organization_id
     stmt = (
         select(org_id)
@@ -209,7 +189,15 @@ async def get_credential(db: AsyncSession, user_id: uuid.UUID) -> Credential | N
 async def add_credential(
     db: AsyncSession, *, user_id: uuid.UUID, email: str, password_hash: str, at: datetime, actor_id: uuid.UUID | None
 ) -> None:
-    await append(db, UserLoginPassword, occurred_at=at, actor_id=actor_id, user_id=user_id, email=email, password_hash=password_hash)
+    await append(
+        db,
+        UserLoginPassword,
+        occurred_at=at,
+        actor_id=actor_id,
+        user_id=user_id,
+        email=email,
+        password_hash=password_hash,
+    )
 
 
 async def add_profile(
@@ -223,8 +211,14 @@ async def add_profile(
     actor_id: uuid.UUID | None,
 ) -> None:
     await append(
-        db, UserProfile, occurred_at=at, actor_id=actor_id, user_id=user_id,
-        display_name=display_name, bio=bio, avatar_url=avatar_url,
+        db,
+        UserProfile,
+        occurred_at=at,
+        actor_id=actor_id,
+        user_id=user_id,
+        display_name=display_name,
+        bio=bio,
+        avatar_url=avatar_url,
     )
 
 
@@ -245,6 +239,10 @@ async def set_platform_admin(
     db: AsyncSession, *, user_id: uuid.UUID, granted: bool, at: datetime, actor_id: uuid.UUID | None
 ) -> None:
     await append(
-        db, PlatformAdminGrant, occurred_at=at, actor_id=actor_id, user_id=user_id,
+        db,
+        PlatformAdminGrant,
+        occurred_at=at,
+        actor_id=actor_id,
+        user_id=user_id,
         kind="granted" if granted else "revoked",
     )

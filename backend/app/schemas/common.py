@@ -25,8 +25,7 @@ MAX_CURSOR_CHARS = 512
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size (1–100).")]
 Cursor = Annotated[
-    str | None,
-    Query(max_length=MAX_CURSOR_CHARS, description="Opaque `next_cursor` of the previous page."),
+    str | None, Query(max_length=MAX_CURSOR_CHARS, description="Opaque `next_cursor` of the previous page.")
 ]
 
 

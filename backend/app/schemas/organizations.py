@@ -32,7 +32,7 @@ class OrganizationUpdate(StrictBody):
     description: Description | None = None
 
     @model_validator(mode="after")
-    def _something_to_change(self) -> "OrganizationUpdate":
+    def _something_to_change(self) -> OrganizationUpdate:
         if not self.model_fields_set:
             raise ValueError("send at least one of name, description")
         if "name" in self.model_fields_set and self.name is None:
@@ -49,12 +49,14 @@ class MemberAdd(StrictBody):
 
     user_id: uuid.UUID | None = None
     email: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254), AfterValidator(single_line)]
+        Annotated[
+            str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254), AfterValidator(single_line)
+        ]
         | None
     ) = None
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> "MemberAdd":
+    def _exactly_one(self) -> MemberAdd:
         if (self.user_id is None) == (self.email is None):
             raise ValueError("send exactly one of user_id, email")
         return self
@@ -115,6 +117,10 @@ def organization_read(state: OrgState) -> OrganizationRead:
 def my_organization_read(membership: Membership) -> MyOrganizationRead:
     org = membership.organization
     return MyOrganizationRead(
-        id=org.id, name=org.name, description=org.description, status=org.status, created_at=org.created_at,
+        id=org.id,
+        name=org.name,
+        description=org.description,
+        status=org.status,
+        created_at=org.created_at,
         role=membership.role,
     )

@@ -14,7 +14,6 @@ from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_
 from app.repositories.users import UserState
 from app.schemas.common import StrictBody, multi_line, single_line
 
-
 DisplayName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(single_line)
 ]

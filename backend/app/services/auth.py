@@ -100,15 +100,18 @@ async def register(
     email = check_email(email)
     normalized = check_new_password(password, email=email)
     password_hash = await passwords(settings).hash(normalized)
-    user_id = await create_account(
-        db, email=email, password_hash=password_hash, display_name=display_name, now=now
-    )
+    user_id = await create_account(db, email=email, password_hash=password_hash, display_name=display_name, now=now)
     organization = None
     if organization_name is not None:
         organization_id = await create_organization(db, creator_id=user_id, name=organization_name, now=now)
         organization = OrgState(
-            id=organization_id, created_at=now, created_by=user_id, name=organization_name,
-            description=None, status=orgs_repo.ACTIVE, owner_id=user_id,
+            id=organization_id,
+            created_at=now,
+            created_by=user_id,
+            name=organization_name,
+            description=None,
+            status=orgs_repo.ACTIVE,
+            owner_id=user_id,
         )
     user = await users_repo.get_user_state(db, user_id)
     assert user is not None
@@ -118,9 +121,7 @@ async def register(
 # -------------------------------------------------------------------------------------- login
 
 
-async def _entry_refusal(
-    db: AsyncSession, *, user_id: uuid.UUID, organization_id: uuid.UUID
-) -> AppError | None:
+async def _entry_refusal(db: AsyncSession, *, user_id: uuid.UUID, organization_id: uuid.UUID) -> AppError | None:
     """None when the user may make the organization a session's active one; otherwise the error:
     403 `organization_suspended` for a member of a suspended organization, 404 for everything
     else (not a member, archived, unknown — never which)."""
@@ -178,9 +179,7 @@ async def login(
     normalized = normalize_password(password)
     matches = await hasher.verify(candidate.password_hash if candidate else None, normalized)
     succeeded = matches and candidate is not None and candidate.status == ACTIVE
-    await throttling.record_attempt(
-        db, account_key=key, ip_address=client.ip_address, succeeded=succeeded, now=now
-    )
+    await throttling.record_attempt(db, account_key=key, ip_address=client.ip_address, succeeded=succeeded, now=now)
     if not succeeded or candidate is None:
         return Refused(InvalidCredentials())
     user_id = candidate.user_id
@@ -194,12 +193,14 @@ async def login(
             return Refused(refusal)
     session_id = uuid.uuid4()
     await sessions_repo.create_session(
-        db, session_id=session_id, user_id=user_id, created_at=now,
-        user_agent=client.user_agent, ip_address=client.ip_address,
+        db,
+        session_id=session_id,
+        user_id=user_id,
+        created_at=now,
+        user_agent=client.user_agent,
+        ip_address=client.ip_address,
     )
-    return await _issue(
-        db, settings, session_id=session_id, user_id=user_id, organization_id=organization_id, now=now
-    )
+    return await _issue(db, settings, session_id=session_id, user_id=user_id, organization_id=organization_id, now=now)
 
 
 # ------------------------------------------------------------------------------------ refresh
@@ -233,9 +234,7 @@ async def refresh(db: AsyncSession, settings: Settings, *, refresh_token: str, n
     if principal.user_status != ACTIVE or not session_is_live(settings, principal, now):
         raise InvalidRefreshToken()
     organization_id = found.organization_id
-    if organization_id is not None and not await can_enter(
-        db, user_id=found.user_id, organization_id=organization_id
-    ):
+    if organization_id is not None and not await can_enter(db, user_id=found.user_id, organization_id=organization_id):
         organization_id = None
     return await _issue(
         db, settings, session_id=found.session_id, user_id=found.user_id, organization_id=organization_id, now=now
@@ -246,12 +245,7 @@ async def refresh(db: AsyncSession, settings: Settings, *, refresh_token: str, n
 
 
 async def logout(
-    db: AsyncSession,
-    settings: Settings,
-    *,
-    access_token: str | None,
-    refresh_token: str | None,
-    now: datetime,
+    db: AsyncSession, settings: Settings, *, access_token: str | None, refresh_token: str | None, now: datetime
 ) -> None:
     """End the session of `refresh_token` when given (any rotation of it, even a used one),
     otherwise of the access token. Ending an ended session is a no-op; an unknown or invalid
@@ -288,8 +282,12 @@ async def switch_organization(
         raise refusal
     await sessions_repo.lock_session(db, principal.session_id)
     return await _issue(
-        db, settings, session_id=principal.session_id, user_id=principal.user_id,
-        organization_id=organization_id, now=now,
+        db,
+        settings,
+        session_id=principal.session_id,
+        user_id=principal.user_id,
+        organization_id=organization_id,
+        now=now,
     )
 
 
@@ -341,9 +339,7 @@ async def list_sessions(
     return SessionsPage(items=rows[:limit], more=len(rows) > limit)
 
 
-async def revoke_own_session(
-    db: AsyncSession, *, principal: Principal, session_id: uuid.UUID, now: datetime
-) -> None:
+async def revoke_own_session(db: AsyncSession, *, principal: Principal, session_id: uuid.UUID, now: datetime) -> None:
     """End one of the caller's sessions (the current one too). Another user's: 404."""
     target = await sessions_repo.load_principal(db, session_id=session_id, user_id=principal.user_id)
     if target is None:

@@ -34,7 +34,7 @@ from app.repositories.sessions import Principal
 from app.repositories.users import UserState
 from app.services import policies
 from app.services.emails import normalize_email
-from app.services.policies import Action, OrgContext, OrganizationNotFound
+from app.services.policies import Action, OrganizationNotFound, OrgContext
 
 T = TypeVar("T")
 
@@ -153,12 +153,15 @@ async def found_organization(
     db: AsyncSession, *, creator_id: uuid.UUID, name: str, description: str | None = None, now: datetime
 ) -> Membership:
     """`create_organization`, answered as the creator's new membership (no extra read)."""
-    organization_id = await create_organization(
-        db, creator_id=creator_id, name=name, description=description, now=now
-    )
+    organization_id = await create_organization(db, creator_id=creator_id, name=name, description=description, now=now)
     state = OrgState(
-        id=organization_id, created_at=now, created_by=creator_id, name=name, description=description,
-        status=policies.ACTIVE, owner_id=creator_id,
+        id=organization_id,
+        created_at=now,
+        created_by=creator_id,
+        name=name,
+        description=description,
+        status=policies.ACTIVE,
+        owner_id=creator_id,
     )
     return Membership(organization=state, role=policies.OWNER, added_at=now)
 
@@ -177,9 +180,10 @@ async def can_enter(db: AsyncSession, *, user_id: uuid.UUID, organization_id: uu
     archived (an inactive organization is read-only, but still enterable).
     """
     page = await orgs.memberships_of_user(db, user_id, after=_just_before(organization_id), limit=1)
-    return bool(page) and page[0].organization.id == organization_id and page[0].organization.status in (
-        orgs.ACTIVE,
-        orgs.INACTIVE,
+    return (
+        bool(page)
+        and page[0].organization.id == organization_id
+        and page[0].organization.status in (orgs.ACTIVE, orgs.INACTIVE)
     )
 
 
@@ -190,9 +194,7 @@ def _just_before(value: uuid.UUID) -> uuid.UUID | None:
 # ------------------------------------------------------------------------------------ context
 
 
-def _context(
-    standing: OrgStanding, *, user_id: uuid.UUID, is_platform_admin: bool, now: datetime
-) -> OrgContext:
+def _context(standing: OrgStanding, *, user_id: uuid.UUID, is_platform_admin: bool, now: datetime) -> OrgContext:
     return policies.visible(
         OrgContext(
             organization_id=standing.state.id,
@@ -278,12 +280,7 @@ def _require_read(ctx: OrgContext, as_of: datetime | None) -> None:
 
 
 async def list_members(
-    db: AsyncSession,
-    ctx: OrgContext,
-    *,
-    after: uuid.UUID | None = None,
-    limit: int = 50,
-    as_of: datetime | None = None,
+    db: AsyncSession, ctx: OrgContext, *, after: uuid.UUID | None = None, limit: int = 50, as_of: datetime | None = None
 ) -> Page[MemberEntry]:
     """Members with their role, now or as of an instant (admins and up), by user id."""
     _require_read(ctx, as_of)
@@ -292,12 +289,7 @@ async def list_members(
 
 
 async def list_admins(
-    db: AsyncSession,
-    ctx: OrgContext,
-    *,
-    after: uuid.UUID | None = None,
-    limit: int = 50,
-    as_of: datetime | None = None,
+    db: AsyncSession, ctx: OrgContext, *, after: uuid.UUID | None = None, limit: int = 50, as_of: datetime | None = None
 ) -> Page[AdminEntry]:
     """Admins (the owner included), now or as of an instant (admins and up), by user id."""
     _require_read(ctx, as_of)
@@ -330,7 +322,7 @@ _UNSET = object()
 
 
 async def update_profile(
-    db: AsyncSession, ctx: OrgContext, *, name: str | None = None, description: str | None | object = _UNSET
+    db: AsyncSession, ctx: OrgContext, *, name: str | None = None, description: str | object | None = _UNSET
 ) -> OrgState:
     """A new profile fact: the given fields, the current values for the others."""
     policies.require(ctx, Action.UPDATE_PROFILE, policies.can_update_profile(ctx))
@@ -447,9 +439,7 @@ async def transfer_ownership(db: AsyncSession, ctx: OrgContext, *, user_id: uuid
     return OwnerEntry(user_id=user_id, display_name=user.display_name, since=now)
 
 
-async def _change_status(
-    db: AsyncSession, ctx: OrgContext, action: Action, *, reason: str | None = None
-) -> OrgState:
+async def _change_status(db: AsyncSession, ctx: OrgContext, action: Action, *, reason: str | None = None) -> OrgState:
     allowed = policies.can_suspend if action in policies.SUSPENSION else policies.can_change_lifecycle
     policies.require(ctx, action, allowed(ctx))
     ctx, standing = await _lock(db, ctx)

@@ -29,12 +29,7 @@ def session_is_live(settings: Settings, principal: Principal, now: datetime) -> 
 
 
 async def authenticate(
-    db: AsyncSession,
-    settings: Settings,
-    *,
-    token: str,
-    now: datetime,
-    organization_id: uuid.UUID | None = None,
+    db: AsyncSession, settings: Settings, *, token: str, now: datetime, organization_id: uuid.UUID | None = None
 ) -> Principal:
     """Decode the access token and confirm — in one query — that its session is live and its user
     active; with `organization_id`, the same query composes the caller's standing there."""

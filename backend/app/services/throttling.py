@@ -71,9 +71,7 @@ async def check_login_allowed(
 async def record_attempt(
     db: AsyncSession, *, account_key: str, ip_address: str | None, succeeded: bool, now: datetime
 ) -> None:
-    await attempts_repo.record_attempt(
-        db, account_key=account_key, ip_address=ip_address, succeeded=succeeded, at=now
-    )
+    await attempts_repo.record_attempt(db, account_key=account_key, ip_address=ip_address, succeeded=succeeded, at=now)
 
 
 async def serialize_attempts(db: AsyncSession, account_key: str) -> None:

@@ -123,8 +123,7 @@ async def create_account(
         db, user_id=user_id, email=email, password_hash=password_hash, at=now, actor_id=actor_id or user_id
     )
     await users_repo.add_profile(
-        db, user_id=user_id, display_name=display_name, bio=None, avatar_url=None, at=now,
-        actor_id=actor_id or user_id,
+        db, user_id=user_id, display_name=display_name, bio=None, avatar_url=None, at=now, actor_id=actor_id or user_id
     )
     return user_id
 
@@ -219,11 +218,20 @@ async def change_password(
     if not ok:
         return Refused(InvalidCurrentPassword(pointer="/body/current_password"))
     await users_repo.add_credential(
-        db, user_id=user_id, email=credential.email, password_hash=await hasher.hash(new), at=now,
+        db,
+        user_id=user_id,
+        email=credential.email,
+        password_hash=await hasher.hash(new),
+        at=now,
         actor_id=principal.user_id,
     )
     await end_sessions(
-        db, settings, user_id=user_id, reason="password_changed", now=now, actor_id=principal.user_id,
+        db,
+        settings,
+        user_id=user_id,
+        reason="password_changed",
+        now=now,
+        actor_id=principal.user_id,
         keep=principal.session_id,
     )
     return await _state(db, user_id)
@@ -245,28 +253,40 @@ class StatusChange:
 
 STATUS_CHANGES: dict[str, StatusChange] = {
     "activate": StatusChange(
-        "activated", "deactivated", False, "user_already_active", "The user is not deactivated.",
-        "user_activated", False,
+        "activated",
+        "deactivated",
+        False,
+        "user_already_active",
+        "The user is not deactivated.",
+        "user_activated",
+        False,
     ),
     "deactivate": StatusChange(
-        "deactivated", "deactivated", True, "user_already_inactive", "The user is already deactivated.",
-        "user_deactivated", True,
+        "deactivated",
+        "deactivated",
+        True,
+        "user_already_inactive",
+        "The user is already deactivated.",
+        "user_deactivated",
+        True,
     ),
     "suspend": StatusChange(
-        "suspended", "suspended", True, "user_already_suspended", "The user is already suspended.",
-        "user_suspended", True,
+        "suspended",
+        "suspended",
+        True,
+        "user_already_suspended",
+        "The user is already suspended.",
+        "user_suspended",
+        True,
     ),
     "unsuspend": StatusChange(
-        "lifted", "suspended", False, "user_not_suspended", "The user is not suspended.",
-        "user_unsuspended", False,
+        "lifted", "suspended", False, "user_not_suspended", "The user is not suspended.", "user_unsuspended", False
     ),
     "archive": StatusChange(
-        "archived", "archived", True, "user_already_archived", "The user is already archived.",
-        "user_archived", True,
+        "archived", "archived", True, "user_already_archived", "The user is already archived.", "user_archived", True
     ),
     "restore": StatusChange(
-        "restored", "archived", False, "user_not_archived", "The user is not archived.",
-        "user_restored", False,
+        "restored", "archived", False, "user_not_archived", "The user is not archived.", "user_restored", False
     ),
 }
 
@@ -323,13 +343,7 @@ class PasswordRequired(AppError):
 
 
 async def create_or_promote_superuser(
-    db: AsyncSession,
-    settings: Settings,
-    *,
-    email: str,
-    password: str | None,
-    display_name: str,
-    now: datetime,
+    db: AsyncSession, settings: Settings, *, email: str, password: str | None, display_name: str, now: datetime
 ) -> SuperuserResult:
     """Make the user with this email a platform administrator, creating it when there is none.
 

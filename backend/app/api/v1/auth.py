@@ -94,8 +94,13 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 async def register(body: UserRegister, db: SessionDep, settings: SettingsDep, clock: ClockDep) -> RegistrationRead:
     """Create an account (and optionally its first organization, with you as owner)."""
     result = await auth.register(
-        db, settings, email=body.email, password=body.password, display_name=body.display_name,
-        organization_name=body.organization_name, now=clock.now(),
+        db,
+        settings,
+        email=body.email,
+        password=body.password,
+        display_name=body.display_name,
+        organization_name=body.organization_name,
+        now=clock.now(),
     )
     return RegistrationRead(
         user=UserRead.of(result.user, with_email=True),
@@ -104,14 +109,17 @@ async def register(body: UserRegister, db: SessionDep, settings: SettingsDep, cl
 
 
 @router.post("/token", response_model=TokenRead, openapi_extra=_TOKEN_BODY, responses=_ERRORS)
-async def log_in(
-    request: Request, db: SessionDep, settings: SettingsDep, clock: ClockDep, client: ClientDep
-) -> Any:
+async def log_in(request: Request, db: SessionDep, settings: SettingsDep, clock: ClockDep, client: ClientDep) -> Any:
     """Log in with the OAuth2 password form or JSON; optionally straight into an organization."""
     body = await _login_body(request)
     outcome = await auth.login(
-        db, settings, email=body.email, password=body.password, organization_id=body.organization_id,
-        client=client, now=clock.now(),
+        db,
+        settings,
+        email=body.email,
+        password=body.password,
+        organization_id=body.organization_id,
+        client=client,
+        now=clock.now(),
     )
     if isinstance(outcome, Refused):
         return refusal_response(outcome)
@@ -179,7 +187,10 @@ async def list_sessions(
     return SessionList(
         items=[
             SessionRead(
-                id=s.id, created_at=s.created_at, last_used_at=s.last_used_at, user_agent=s.user_agent,
+                id=s.id,
+                created_at=s.created_at,
+                last_used_at=s.last_used_at,
+                user_agent=s.user_agent,
                 current=s.id == principal.session_id,
             )
             for s in page.items

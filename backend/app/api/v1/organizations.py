@@ -14,14 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from app.api.deps import ClockDep, CurrentPrincipal, OrgContextDep, SessionDep
-from app.repositories.organizations import (
-    EVENT_RANKS,
-    AdminEntry,
-    EventPosition,
-    MemberEntry,
-    OrgEvent,
-    OwnerEntry,
-)
+from app.repositories.organizations import EVENT_RANKS, AdminEntry, EventPosition, MemberEntry, OrgEvent, OwnerEntry
 from app.schemas.common import (
     Cursor,
     InvalidCursor,
@@ -53,8 +46,7 @@ from app.services import organizations as service
 router = APIRouter(prefix="/organizations", tags=["organizations"])
 
 AsOf = Annotated[
-    datetime | None,
-    Query(description="ISO-8601 instant: answer with the state at that instant (naive means UTC)."),
+    datetime | None, Query(description="ISO-8601 instant: answer with the state at that instant (naive means UTC).")
 ]
 
 
@@ -72,8 +64,12 @@ def _owner(entry: OwnerEntry) -> OwnerRead:
 
 def _event(event: OrgEvent) -> EventRead:
     return EventRead(
-        id=event.id, type=event.type, actor_id=event.actor_id, subject_id=event.subject_id,
-        occurred_at=event.occurred_at, details=event.details,
+        id=event.id,
+        type=event.type,
+        actor_id=event.actor_id,
+        subject_id=event.subject_id,
+        occurred_at=event.occurred_at,
+        details=event.details,
     )
 
 
@@ -176,9 +172,7 @@ async def restore(ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
 async def list_members(
     ctx: OrgContextDep, db: SessionDep, limit: Limit = 50, cursor: Cursor = None, as_of: AsOf = None
 ) -> ListResponse[MemberRead]:
-    page = await service.list_members(
-        db, ctx, after=decode_after(cursor, "members"), limit=limit, as_of=aware(as_of)
-    )
+    page = await service.list_members(db, ctx, after=decode_after(cursor, "members"), limit=limit, as_of=aware(as_of))
     next_cursor = encode_after("members", page.items[-1].user_id) if page.more else None
     return ListResponse(items=[_member(m) for m in page.items], next_cursor=next_cursor)
 

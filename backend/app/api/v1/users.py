@@ -61,8 +61,14 @@ async def change_password(
 ) -> Any:
     """Change your password (the current one is needed). Your other sessions end."""
     outcome = await users.change_password(
-        db, settings, principal=principal, user_id=user_id, current_password=body.current_password,
-        new_password=body.new_password, client=client, now=clock.now(),
+        db,
+        settings,
+        principal=principal,
+        user_id=user_id,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        client=client,
+        now=clock.now(),
     )
     if isinstance(outcome, Refused):
         return refusal_response(outcome)
