@@ -1,4 +1,4 @@
-"""`tenancy`: serve, migrate, create-superuser.
+"""`tenancy`: serve, migrate, create-superuser, demote-superuser.
 
 Without DATABASE_URL every command works on the embedded PostgreSQL in TENANCY_DATA_DIR
 (default ./.tenancy): it starts it for its own duration, or joins it when `serve` already runs.
@@ -24,6 +24,11 @@ def database_url() -> Iterator[str]:
     if settings.database_url:
         yield settings.database_url
         return
+    if settings.environment == "production" and not settings.allow_embedded_database:
+        sys.exit(
+            "error: ENVIRONMENT=production needs DATABASE_URL (the embedded PostgreSQL is for development; "
+            "set ALLOW_EMBEDDED_DATABASE=true if you really mean to use it)"
+        )
     from app.core.embedded import EmbeddedDatabaseError, embedded_postgres
 
     print(f"starting the embedded PostgreSQL in {settings.data_dir} ...", file=sys.stderr)
@@ -87,7 +92,7 @@ PASSWORD_ENV = "TENANCY_SUPERUSER_PASSWORD"
 
 def _superuser_password(args: argparse.Namespace) -> str | None:
     """--password, else $TENANCY_SUPERUSER_PASSWORD, else stdin's first line when it is not a
-    terminal, else a prompt. None when nothing was given (fine for promoting an existing user)."""
+    terminal, else a prompt. None when nothing was given (fine with --promote)."""
     if args.password is not None:
         return args.password
     if os.environ.get(PASSWORD_ENV):
@@ -97,10 +102,10 @@ def _superuser_password(args: argparse.Namespace) -> str | None:
         return line or None
     import getpass
 
-    return getpass.getpass("password (empty: promote an existing user only): ") or None
+    return getpass.getpass("password (may be empty with --promote): ") or None
 
 
-async def _create_superuser(url: str, *, email: str, password: str | None, display_name: str) -> None:
+async def _create_superuser(url: str, *, email: str, password: str | None, display_name: str, promote: bool) -> None:
     from app.core.clock import Clock
     from app.core.database import make_engine, make_sessionmaker
     from app.core.errors import AppError
@@ -111,7 +116,13 @@ async def _create_superuser(url: str, *, email: str, password: str | None, displ
     try:
         async with make_sessionmaker(engine)() as db, db.begin():
             result = await create_or_promote_superuser(
-                db, settings, email=email, password=password, display_name=display_name, now=Clock().now()
+                db,
+                settings,
+                email=email,
+                password=password,
+                display_name=display_name,
+                now=Clock().now(),
+                promote=promote,
             )
     except AppError as exc:
         sys.exit(f"error: {exc.detail} ({exc.code})")
@@ -134,7 +145,38 @@ def cmd_create_superuser(args: argparse.Namespace) -> None:
     password = _superuser_password(args)
     with database_url() as url:
         upgrade(url)
-        asyncio.run(_create_superuser(url, email=args.email, password=password, display_name=args.display_name))
+        asyncio.run(
+            _create_superuser(
+                url, email=args.email, password=password, display_name=args.display_name, promote=args.promote
+            )
+        )
+
+
+async def _demote_superuser(url: str, *, email: str) -> None:
+    from app.core.clock import Clock
+    from app.core.database import make_engine, make_sessionmaker
+    from app.core.errors import AppError
+    from app.services.users import demote_superuser
+
+    engine = make_engine(url, pool_size=1)
+    try:
+        async with make_sessionmaker(engine)() as db, db.begin():
+            user_id = await demote_superuser(db, email=email, now=Clock().now())
+    except AppError as exc:
+        sys.exit(f"error: {exc.detail} ({exc.code})")
+    finally:
+        await engine.dispose()
+    print(f"tenancy: no longer a platform administrator: {email.strip()} (id {user_id})", file=sys.stderr)
+
+
+def cmd_demote_superuser(args: argparse.Namespace) -> None:
+    import asyncio
+
+    from app.core.migrations import upgrade
+
+    with database_url() as url:
+        upgrade(url)
+        asyncio.run(_demote_superuser(url, email=args.email))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -153,17 +195,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     superuser = sub.add_parser(
         "create-superuser",
-        help="create a platform administrator, or promote the user with that email",
+        help="create a platform administrator (--promote: make an existing user one)",
         description=(
-            "Create a platform administrator, or promote the existing user with this email (whose "
-            f"password is then left unchanged). The password comes from --password, ${PASSWORD_ENV}, "
-            "standard input (first line, when it is not a terminal), or a prompt."
+            "Create a platform administrator. An existing email is refused (exit code 1) unless --promote "
+            "is given: then that user becomes a platform administrator and keeps its password (anyone "
+            "can register any email, so check the account is really yours first). The password comes "
+            f"from --password, ${PASSWORD_ENV}, standard input (first line, when it is not a terminal), "
+            "or a prompt."
         ),
     )
     superuser.add_argument("--email", required=True)
     superuser.add_argument("--password", help=f"prefer ${PASSWORD_ENV} or stdin: argv is visible to `ps`")
     superuser.add_argument("--display-name", default="Administrator")
+    superuser.add_argument(
+        "--promote", action="store_true", help="make the existing user with this email a platform administrator"
+    )
     superuser.set_defaults(func=cmd_create_superuser)
+
+    demote = sub.add_parser(
+        "demote-superuser",
+        help="take the platform-administrator grant away from a user",
+        description="Append a revocation of the platform-administrator grant of the user with this email.",
+    )
+    demote.add_argument("--email", required=True)
+    demote.set_defaults(func=cmd_demote_superuser)
     return parser
 
 

@@ -39,10 +39,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         summary="Users, organizations, members, admins and owners — as append-only events.",
         version="0.1.0",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url="/docs",
+        docs_url="/docs" if settings.docs_enabled else None,
         redoc_url=None,
         lifespan=lifespan,
     )
+    # No redirect from `/x/` to `/x`: Starlette builds that Location from the Host header, which
+    # the client chooses (an open redirect through any cache or proxy that keeps the answer).
+    app.router.redirect_slashes = False
     app.state.settings = settings
     app.state.clock = clock or Clock()
     install_error_handlers(app)
@@ -58,7 +61,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    # no-store: token responses, and user responses (they carry emails; the password change)
-    app.add_middleware(SecurityHeaders, no_store_prefixes=(f"{API_PREFIX}/auth", f"{API_PREFIX}/users"))
+    # no-store on the whole API (tokens, emails, tenant data) and on any request that carries
+    # credentials, wherever it goes.
+    app.add_middleware(SecurityHeaders, no_store_prefixes=(API_PREFIX,))
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

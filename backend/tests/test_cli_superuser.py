@@ -152,7 +152,7 @@ def test_running_twice_changes_nothing(
 
     monkeypatch.setenv("TENANCY_SUPERUSER_PASSWORD", PASSWORD)
     run_cli("create-superuser", "--email", "twice@example.com", "--display-name", "Ops")
-    run_cli("create-superuser", "--email", "twice@example.com")
+    run_cli("create-superuser", "--email", "twice@example.com", "--promote")
     err = capsys.readouterr().err
     assert "created platform administrator: twice@example.com" in err
     assert "already a platform administrator" in err
@@ -177,7 +177,7 @@ def test_promote_an_existing_user(cli_env: str, capsys: pytest.CaptureFixture[st
 
     asyncio.run(register())
     # The flag's password is not applied to an existing user.
-    run_cli("create-superuser", "--email", "MEMBER@example.com", "--password", "ignored passphrase 1")
+    run_cli("create-superuser", "--email", "MEMBER@example.com", "--password", "ignored passphrase 1", "--promote")
     assert "promoted existing user" in capsys.readouterr().err
     member = asyncio.run(state_of(cli_env, "member@example.com"))
     assert member is not None and member.is_platform_admin and member.display_name == "M"

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
+import math
+import os
 import secrets
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -11,7 +16,31 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIN_JWT_KEY_BYTES = 32
+MIN_JWT_KEY_ENTROPY_BITS = 128
 _WEAK_SECRETS = {"changeme", "secret", "change-me", "changethis", "jwt-secret"}
+
+
+def key_weakness(key: str) -> str | None:
+    """Why `key` is not fit to sign tokens in production (None: it is).
+
+    Length alone lets `"a" * 32` through. We also refuse a key that is a short pattern repeated
+    (`"abcd" * 8`), one with few distinct characters, and one whose character statistics carry
+    less than MIN_JWT_KEY_ENTROPY_BITS (an estimate: length × empirical Shannon entropy per
+    character; `secrets.token_urlsafe(32)` and `openssl rand -hex 32` give about 200 and 240).
+    """
+    raw = key.encode()
+    if len(raw) < MIN_JWT_KEY_BYTES or key.lower() in _WEAK_SECRETS:
+        return f"shorter than {MIN_JWT_KEY_BYTES} bytes or a well-known placeholder"
+    for period in range(1, len(key) // 2 + 1):
+        if len(key) % period == 0 and key[:period] * (len(key) // period) == key:
+            return "a repeated pattern"
+    counts = Counter(key)
+    if len(counts) < 8:
+        return "too few distinct characters"
+    bits = -sum(n * math.log2(n / len(key)) for n in counts.values())
+    if bits < MIN_JWT_KEY_ENTROPY_BITS:
+        return f"too little entropy (about {bits:.0f} bits; at least {MIN_JWT_KEY_ENTROPY_BITS})"
+    return None
 
 
 class Settings(BaseSettings):
@@ -42,18 +71,36 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(64 * 1024, ge=1024)
     db_pool_size: int = Field(10, ge=1)
 
+    # Swagger UI at /docs: on by default, off by default in production.
+    api_docs: bool | None = None
+    # `tenancy serve` and friends without DATABASE_URL run the embedded PostgreSQL; production
+    # refuses that unless this says it is meant.
+    allow_embedded_database: bool = False
+    # Proxies whose X-Forwarded-For is believed (addresses or networks); nobody else's.
+    trusted_proxies: list[str] = []
+
     @model_validator(mode="after")
     def _secret_is_strong_in_production(self) -> Settings:
         if self.environment == "production":
             key = self.jwt_secret_key
-            if not key or len(key.encode()) < MIN_JWT_KEY_BYTES or key.lower() in _WEAK_SECRETS:
+            weakness = key_weakness(key) if key else "not set"
+            if weakness:
                 raise ValueError(
-                    f"JWT_SECRET_KEY must be set to at least {MIN_JWT_KEY_BYTES} random bytes "
-                    "when ENVIRONMENT=production"
+                    f"JWT_SECRET_KEY must be at least {MIN_JWT_KEY_BYTES} random bytes when ENVIRONMENT=production "
+                    f"(this one is {weakness}); e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
                 )
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"TRUSTED_PROXIES: {proxy!r} is not an address or network") from exc
         if "*" in self.cors_origins:
             raise ValueError("CORS_ORIGINS may not contain '*': list the origins explicitly")
         return self
+
+    @property
+    def docs_enabled(self) -> bool:
+        return self.api_docs if self.api_docs is not None else self.environment != "production"
 
     @property
     def data_dir(self) -> Path:
@@ -67,10 +114,33 @@ class Settings(BaseSettings):
             return self.jwt_secret_key
         path = self.data_dir / "jwt_secret"
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.touch(mode=0o600)
-            path.write_text(secrets.token_urlsafe(48))
-        return path.read_text().strip()
+            _create_key_file(path, secrets.token_urlsafe(48))
+        key = path.read_text().strip()
+        if len(key.encode()) < MIN_JWT_KEY_BYTES:
+            raise ValueError(f"{path} holds no usable key (delete it to have a new one generated)")
+        return key
+
+
+def _create_key_file(path: Path, key: str) -> None:
+    """Write `key` to `path` atomically, mode 0600, unless another process got there first.
+
+    The key goes to a private temporary file that is then hard-linked into place: the link either
+    creates `path` with its whole content or fails because `path` exists (then that key wins, so
+    every process of one data directory signs with the same key). No reader ever sees an empty or
+    half-written file.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 @lru_cache

@@ -13,7 +13,8 @@ _NO_STORE = (b"cache-control", b"no-store")
 
 
 class SecurityHeaders:
-    """`X-Content-Type-Options: nosniff` on every response; `Cache-Control: no-store` under auth."""
+    """`X-Content-Type-Options: nosniff` on every response; `Cache-Control: no-store` under the
+    given prefixes and on every response to a request with an `Authorization` header."""
 
     def __init__(self, app: ASGIApp, *, no_store_prefixes: tuple[str, ...]) -> None:
         self.app = app
@@ -23,7 +24,9 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        no_store = scope["path"].startswith(self.no_store_prefixes)
+        no_store = scope["path"].startswith(self.no_store_prefixes) or any(
+            name == b"authorization" for name, _ in scope.get("headers", ())
+        )
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

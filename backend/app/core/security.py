@@ -183,6 +183,11 @@ def decode_access_token(settings: Settings, token: str, *, now: datetime) -> Acc
             raise InvalidToken("bad time claims")
         if stamp >= exp or stamp < nbf or iat > stamp + 60:
             raise InvalidToken("expired or not yet valid")
+        # A validly signed token that lives longer than we issue them (a leaked key, an old
+        # configuration, a forged `exp` of 10**20) is refused: RFC 8725 §3.10 asks to validate
+        # every claim against what the issuer actually does.
+        if exp - iat > settings.access_token_minutes * 60 or nbf < iat:
+            raise InvalidToken("lifetime longer than the configured one")
         org = claims["org"]
         return AccessClaims(
             user_id=uuid.UUID(claims["sub"]),
@@ -192,7 +197,7 @@ def decode_access_token(settings: Settings, token: str, *, now: datetime) -> Acc
         )
     except InvalidToken:
         raise
-    except (jwt.PyJWTError, ValueError, TypeError, AttributeError, KeyError) as exc:
+    except (jwt.PyJWTError, ValueError, TypeError, AttributeError, KeyError, OverflowError, OSError) as exc:
         raise InvalidToken(str(exc)) from exc
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from app.repositories.sessions import SessionInfo
-from app.schemas.common import InvalidCursor, StrictBody, decode_cursor, encode_cursor
+from app.schemas.common import InvalidCursor, StrictBody, cursor_instant, decode_cursor, encode_cursor
 from app.schemas.organizations import MyOrganizationRead, OrganizationRead
 from app.schemas.users import DisplayName, PasswordField, UserRead, single_line
 
@@ -118,11 +118,9 @@ def parse_sessions_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | No
     raw_created, raw_id = data.get("c"), data.get("i")
     if not isinstance(raw_created, str) or not isinstance(raw_id, str):
         raise InvalidCursor()
+    created_at = cursor_instant(raw_created)
     try:
-        created_at = datetime.fromisoformat(raw_created)
         session_id = uuid.UUID(raw_id)
     except ValueError as exc:
         raise InvalidCursor() from exc
-    if created_at.tzinfo is None:
-        raise InvalidCursor()
     return created_at, session_id

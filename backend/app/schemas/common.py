@@ -29,18 +29,36 @@ Cursor = Annotated[
 ]
 
 
+def _refused(c: str) -> bool:
+    # Cc: control characters (PostgreSQL cannot even store NUL). Cf: format characters — the
+    # bidirectional overrides (U+202E makes "exe.txt" read "txt.exe"), zero-width spaces and
+    # joiners that make two names look alike, the BOM, soft hyphens.
+    return unicodedata.category(c) in ("Cc", "Cf")
+
+
 def single_line(value: str) -> str:
-    """No control characters at all (PostgreSQL cannot even store NUL)."""
-    if any(unicodedata.category(c) == "Cc" for c in value):
-        raise ValueError("control characters are not allowed")
+    """No control or invisible format characters at all."""
+    if any(_refused(c) for c in value):
+        raise ValueError("control and invisible format characters (Unicode Cc, Cf) are not allowed")
     return value
 
 
 def multi_line(value: str) -> str:
-    """Line breaks and tabs, but no other control characters."""
-    if any(unicodedata.category(c) == "Cc" and c not in "\n\r\t" for c in value):
-        raise ValueError("control characters other than line breaks and tabs are not allowed")
+    """Line breaks and tabs, but no other control characters and no invisible format characters."""
+    if any(_refused(c) and c not in "\n\r\t" for c in value):
+        raise ValueError("control characters other than line breaks and tabs, and format characters, are not allowed")
     return value
+
+
+def utc_instant(value: datetime) -> datetime:
+    """The instant in UTC (naive read as UTC); ValueError when it falls outside years 1–9999 in UTC
+    (`0001-01-01T00:00:00+14:00` is in year 0 there, which neither Python nor our queries have)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError) as exc:
+        raise ValueError("the instant is outside the supported range (years 1–9999 in UTC)") from exc
 
 
 class StrictBody(BaseModel):
@@ -96,7 +114,21 @@ def decode_after(cursor: str | None, kind: str) -> uuid.UUID | None:
 
 
 def aware(instant: datetime | None) -> datetime | None:
-    """A naive instant is read as UTC."""
-    if instant is None or instant.tzinfo is not None:
-        return instant
-    return instant.replace(tzinfo=UTC)
+    """The instant in UTC (a naive one is read as UTC); None stays None."""
+    return None if instant is None else utc_instant(instant)
+
+
+def cursor_instant(raw: object) -> datetime:
+    """An instant stored in a cursor: ISO-8601 with an offset, within years 1–9999 in UTC."""
+    if not isinstance(raw, str):
+        raise InvalidCursor()
+    try:
+        instant = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise InvalidCursor() from exc
+    if instant.tzinfo is None:
+        raise InvalidCursor()
+    try:
+        return utc_instant(instant)
+    except ValueError as exc:
+        raise InvalidCursor() from exc

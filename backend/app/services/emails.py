@@ -1,6 +1,6 @@
 """Login emails: one normal form for storing, comparing and throttling.
 
-Trimmed, NFKC-normalized and lowercased (so `Ａlice@Example.COM ` and `alice@example.com` are one
+Trimmed, NFKC-normalized and case-folded (so `Ａlice@Example.COM ` and `alice@example.com` are one
 account), at most 254 characters (RFC 5321's path limit). The syntax check is deliberately basic —
 one `@`, a non-empty local part of at most 64 characters, a dotted domain, no whitespace or
 control characters; whether the mailbox exists is not our business here.
@@ -25,7 +25,8 @@ class InvalidEmail(AppError):
 
 
 def normalize_email(raw: str) -> str:
-    return unicodedata.normalize("NFKC", raw).strip().lower()
+    """NFKC, trimmed, case-folded (`casefold`, not `lower`: `STRASSE` and `straße` are one key)."""
+    return unicodedata.normalize("NFKC", raw).strip().casefold()
 
 
 def check_email(raw: str, *, pointer: str = "/body/email") -> str:

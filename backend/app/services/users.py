@@ -342,17 +342,41 @@ class PasswordRequired(AppError):
     status, code, detail = 422, "password_required", "A password is needed to create a new user."
 
 
-async def create_or_promote_superuser(
-    db: AsyncSession, settings: Settings, *, email: str, password: str | None, display_name: str, now: datetime
-) -> SuperuserResult:
-    """Make the user with this email a platform administrator, creating it when there is none.
+class ExistingUserNeedsPromote(Conflict):
+    code, detail = (
+        "email_already_registered",
+        "A user with this email already exists; it was NOT made a platform administrator. Check that the "
+        "account is really yours (anyone may register any email), then run the command again with --promote "
+        "(its password is never changed).",
+    )
 
-    An existing user keeps their password (the one given is not used); the grant is a fact.
+
+class NotPlatformAdmin(Conflict):
+    code, detail = "not_platform_admin", "This user is not a platform administrator (nothing changed)."
+
+
+async def create_or_promote_superuser(
+    db: AsyncSession,
+    settings: Settings,
+    *,
+    email: str,
+    password: str | None,
+    display_name: str,
+    now: datetime,
+    promote: bool = False,
+) -> SuperuserResult:
+    """Create a platform administrator; with `promote`, make the existing user with this email one.
+
+    An existing email is refused unless `promote` is set: anyone may register any address through
+    the API before the operator runs the command, so promoting silently would hand the platform to
+    whoever registered first. Promoting never changes the password (the one given is not used).
     """
     email = check_email(email)
     await users_repo.lock_email(db, email)
     existing = await users_repo.find_credential_by_email(db, email)
     if existing is not None:
+        if not promote:
+            raise ExistingUserNeedsPromote()
         user = await _state(db, existing.user_id)
         if not user.is_platform_admin:
             await users_repo.set_platform_admin(db, user_id=user.id, granted=True, at=now, actor_id=None)
@@ -364,3 +388,17 @@ async def create_or_promote_superuser(
     user_id = await create_account(db, email=email, password_hash=password_hash, display_name=display_name, now=now)
     await users_repo.set_platform_admin(db, user_id=user_id, granted=True, at=now, actor_id=None)
     return SuperuserResult(user_id, email, created=True, promoted=True)
+
+
+async def demote_superuser(db: AsyncSession, *, email: str, now: datetime) -> uuid.UUID:
+    """Take the platform-administrator grant away from the user with this email (a revoke fact)."""
+    email = check_email(email)
+    await users_repo.lock_email(db, email)
+    existing = await users_repo.find_credential_by_email(db, email)
+    if existing is None:
+        raise UserNotFound(pointer="/email")
+    user = await _state(db, existing.user_id)
+    if not user.is_platform_admin:
+        raise NotPlatformAdmin()
+    await users_repo.set_platform_admin(db, user_id=user.id, granted=False, at=now, actor_id=None)
+    return user.id

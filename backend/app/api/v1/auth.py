@@ -67,7 +67,7 @@ async def _login_body(request: Request) -> TokenCreate:
         return TokenCreate(email=parsed.username, password=parsed.password, organization_id=parsed.organization_id)
     try:
         payload = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested thousands deep
         raise RequestValidationError(
             [{"type": "json_invalid", "loc": ("body",), "msg": "The body is not valid JSON."}]
         ) from None

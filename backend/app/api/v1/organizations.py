@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from pydantic import AfterValidator
 
 from app.api.deps import ClockDep, CurrentPrincipal, OrgContextDep, SessionDep
 from app.repositories.organizations import EVENT_RANKS, AdminEntry, EventPosition, MemberEntry, OrgEvent, OwnerEntry
@@ -21,6 +22,7 @@ from app.schemas.common import (
     Limit,
     ListResponse,
     aware,
+    cursor_instant,
     decode_after,
     decode_cursor,
     encode_after,
@@ -46,7 +48,9 @@ from app.services import organizations as service
 router = APIRouter(prefix="/organizations", tags=["organizations"])
 
 AsOf = Annotated[
-    datetime | None, Query(description="ISO-8601 instant: answer with the state at that instant (naive means UTC).")
+    datetime | None,
+    AfterValidator(aware),
+    Query(description="ISO-8601 instant: answer with the state at that instant (naive means UTC)."),
 ]
 
 
@@ -86,12 +90,7 @@ def _event_position(cursor: str | None) -> EventPosition | None:
         raise InvalidCursor()
     if rank not in EVENT_RANKS.values() or not 0 < seq < 2**63:
         raise InvalidCursor()
-    try:
-        occurred_at = datetime.fromisoformat(instant)
-    except ValueError as exc:
-        raise InvalidCursor() from exc
-    if occurred_at.tzinfo is None:
-        raise InvalidCursor()
+    occurred_at = cursor_instant(instant)
     return EventPosition(occurred_at=occurred_at, rank=rank, seq=seq)
 
 
@@ -172,7 +171,7 @@ async def restore(ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
 async def list_members(
     ctx: OrgContextDep, db: SessionDep, limit: Limit = 50, cursor: Cursor = None, as_of: AsOf = None
 ) -> ListResponse[MemberRead]:
-    page = await service.list_members(db, ctx, after=decode_after(cursor, "members"), limit=limit, as_of=aware(as_of))
+    page = await service.list_members(db, ctx, after=decode_after(cursor, "members"), limit=limit, as_of=as_of)
     next_cursor = encode_after("members", page.items[-1].user_id) if page.more else None
     return ListResponse(items=[_member(m) for m in page.items], next_cursor=next_cursor)
 
@@ -196,7 +195,7 @@ async def remove_member(user_id: uuid.UUID, ctx: OrgContextDep, db: SessionDep) 
 async def list_admins(
     ctx: OrgContextDep, db: SessionDep, limit: Limit = 50, cursor: Cursor = None, as_of: AsOf = None
 ) -> ListResponse[AdminRead]:
-    page = await service.list_admins(db, ctx, after=decode_after(cursor, "admins"), limit=limit, as_of=aware(as_of))
+    page = await service.list_admins(db, ctx, after=decode_after(cursor, "admins"), limit=limit, as_of=as_of)
     next_cursor = encode_after("admins", page.items[-1].user_id) if page.more else None
     return ListResponse(items=[_admin(a) for a in page.items], next_cursor=next_cursor)
 
@@ -217,7 +216,7 @@ async def revoke_admin(user_id: uuid.UUID, ctx: OrgContextDep, db: SessionDep) -
 
 @router.get("/{org_id}/owner")
 async def get_owner(ctx: OrgContextDep, db: SessionDep, as_of: AsOf = None) -> OwnerRead:
-    return _owner(await service.get_owner(db, ctx, as_of=aware(as_of)))
+    return _owner(await service.get_owner(db, ctx, as_of=as_of))
 
 
 @router.post("/{org_id}/transfer-ownership")
