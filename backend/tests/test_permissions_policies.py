@@ -1,7 +1,8 @@
-"""services/policies.py on its own: each policy function is one row of SPEC §5's table.
+"""The permission catalog and services/policies.py on their own: SPEC §11's table, and SPEC §5's
+table read through the catalog, role by role.
 
-Pure functions, so every role × row is checked in microseconds; test_permissions_table.py checks
-the same table through HTTP on the real database.
+Pure data and pure functions, so every role × row is checked in microseconds;
+test_permissions_table.py checks the same table through HTTP on the real database.
 """
 
 from __future__ import annotations
@@ -14,21 +15,86 @@ import pytest
 
 from app.core.errors import AppError
 from app.services import policies
-from app.services.policies import Action, OrgContext
+from app.services.permissions import ALL_PERMISSIONS, GRANTABLE, ROLE_PERMISSIONS, Permission
+from app.services.policies import PERMISSION_OF, Action, OrgContext
 
+P = Permission
 ROLES = ("member", "admin", "owner", "platform_admin")
 
-# (policy, member, admin, owner, platform admin) — SPEC §5
-ROWS = [
-    (policies.can_read_org, True, True, True, True),
-    (policies.can_update_profile, False, True, True, True),
-    (policies.can_add_member, False, True, True, True),
-    (policies.can_manage_admins, False, False, True, True),
-    (policies.can_transfer_ownership, False, False, True, True),
-    (policies.can_change_lifecycle, False, False, True, True),
-    (policies.can_suspend, False, False, False, True),
-    (policies.can_read_history, False, True, True, True),
+# SPEC §11, verbatim: (permissions, member, admin, owner)
+SPEC_11 = [
+    ("organization:read members:read admins:read owner:read", True, True, True),
+    (
+        "organization:update members:add members:remove events:read invitations:read invitations:create "
+        "invitations:revoke api_keys:read api_keys:create api_keys:revoke",
+        False,
+        True,
+        True,
+    ),
+    (
+        "admins:grant admins:revoke ownership:transfer organization:lifecycle invitations:create_admin",
+        False,
+        False,
+        True,
+    ),
 ]
+
+
+@pytest.mark.parametrize("role", ["member", "admin", "owner"])
+def test_the_catalog_is_spec_11s_table(role: str) -> None:
+    column = 1 + ["member", "admin", "owner"].index(role)
+    expected = {Permission(name) for row in SPEC_11 if row[column] for name in str(row[0]).split()}
+    assert ROLE_PERMISSIONS[role] == expected
+
+
+def test_every_permission_is_named_once_and_only_platform_admins_suspend() -> None:
+    named = [name for row in SPEC_11 for name in str(row[0]).split()]
+    assert len(named) == len(set(named))
+    assert set(ALL_PERMISSIONS) - set(named) == {P.ORGANIZATION_SUSPEND}
+    assert P.ORGANIZATION_SUSPEND not in GRANTABLE
+    assert all(p.value.count(":") == 1 for p in Permission)
+
+
+# SPEC §5's table read through the catalog: (row, permissions it takes, member, admin, owner, pa)
+SPEC_5 = [
+    (
+        "read org, members, admins, owner",
+        {P.ORGANIZATION_READ, P.MEMBERS_READ, P.ADMINS_READ, P.OWNER_READ},
+        True,
+        True,
+        True,
+        True,
+    ),
+    ("update org profile", {P.ORGANIZATION_UPDATE}, False, True, True, True),
+    ("add member", {P.MEMBERS_ADD}, False, True, True, True),
+    ("grant / revoke admin", {P.ADMINS_GRANT, P.ADMINS_REVOKE}, False, False, True, True),
+    ("transfer ownership", {P.OWNERSHIP_TRANSFER}, False, False, True, True),
+    ("deactivate / activate, archive / restore org", {P.ORGANIZATION_LIFECYCLE}, False, False, True, True),
+    ("suspend / lift suspension of org", {P.ORGANIZATION_SUSPEND}, False, False, False, True),
+    ("read history and past state", {P.EVENTS_READ}, False, True, True, True),
+]
+
+
+@pytest.mark.parametrize(
+    ("permissions", "role", "allowed"),
+    [pytest.param(row[1], role, row[2 + i], id=f"{row[0]}-{role}") for row in SPEC_5 for i, role in enumerate(ROLES)],
+)
+def test_spec_5_row_through_the_catalog(permissions: set[Permission], role: str, allowed: bool) -> None:
+    c = ctx(role)
+    assert all(p in c.permissions for p in permissions) is allowed
+    for action, permission in PERMISSION_OF.items():
+        if permission in permissions:
+            if allowed:
+                policies.admit(c, permission)
+            else:
+                with pytest.raises(AppError) as raised:
+                    policies.require(c, action)
+                assert raised.value.code == "forbidden"
+
+
+def test_every_action_names_one_permission() -> None:
+    assert set(PERMISSION_OF) == set(Action)
+
 
 # can_remove_member(ctx, target_role, is_self): (target_role, is_self, member, admin, owner, pa)
 REMOVALS = [
@@ -54,18 +120,6 @@ def ctx(role: str, status: str = "active") -> OrgContext:
 
 
 @pytest.mark.parametrize(
-    ("policy", "role", "allowed"),
-    [
-        pytest.param(row[0], role, row[1 + i], id=f"{row[0].__name__}-{role}")
-        for row in ROWS
-        for i, role in enumerate(ROLES)
-    ],
-)
-def test_policy_row(policy, role: str, allowed: bool) -> None:
-    assert policy(ctx(role)) is allowed
-
-
-@pytest.mark.parametrize(
     ("target_role", "is_self", "role", "allowed"),
     [
         pytest.param(row[0], row[1], role, row[2 + i], id=f"{row[0]}-{'self' if row[1] else 'other'}-{role}")
@@ -79,15 +133,15 @@ def test_removal_row(target_role: str | None, is_self: bool, role: str, allowed:
 
 def test_nobody_without_a_role_passes_anything() -> None:
     nobody = dataclasses.replace(ctx("member"), role=None)
-    assert not any(row[0](nobody) for row in ROWS)
+    assert nobody.permissions == frozenset()
     assert not policies.can_see(nobody)
 
 
 # (status, action, role) → expected error code or None
 STATUS_RULES = [
     ("suspended", Action.READ_ORG, "member", None),
-    ("suspended", Action.READ, "owner", "organization_suspended"),
-    ("suspended", Action.READ, "platform_admin", None),
+    ("suspended", Action.READ_MEMBERS, "owner", "organization_suspended"),
+    ("suspended", Action.READ_MEMBERS, "platform_admin", None),
     ("suspended", Action.ARCHIVE, "owner", "organization_suspended"),
     ("suspended", Action.ARCHIVE, "platform_admin", None),
     ("suspended", Action.ADD_MEMBER, "platform_admin", "organization_suspended"),
@@ -97,9 +151,9 @@ STATUS_RULES = [
     ("inactive", Action.ADD_MEMBER, "member", "forbidden"),  # permission before read-only
     ("inactive", Action.ACTIVATE, "owner", None),
     ("inactive", Action.ARCHIVE, "owner", None),
-    ("inactive", Action.READ, "member", None),
+    ("inactive", Action.READ_MEMBERS, "member", None),
     ("archived", Action.RESTORE, "owner", None),
-    ("archived", Action.READ, "owner", None),
+    ("archived", Action.READ_MEMBERS, "owner", None),
     ("archived", Action.ADD_MEMBER, "owner", "organization_archived"),
     ("archived", Action.ACTIVATE, "platform_admin", "organization_archived"),
 ]
@@ -108,20 +162,11 @@ STATUS_RULES = [
 @pytest.mark.parametrize(("status", "action", "role", "error"), STATUS_RULES, ids=lambda v: str(v))
 def test_status_rule(status: str, action: Action, role: str, error: str | None) -> None:
     c = ctx(role, status)
-    allowed = {
-        Action.READ_ORG: policies.can_read_org,
-        Action.READ: policies.can_read_org,
-        Action.ADD_MEMBER: policies.can_add_member,
-        Action.ACTIVATE: policies.can_change_lifecycle,
-        Action.ARCHIVE: policies.can_change_lifecycle,
-        Action.RESTORE: policies.can_change_lifecycle,
-        Action.UNSUSPEND: policies.can_suspend,
-    }[action](c)
     if error is None:
-        policies.require(c, action, allowed)
+        policies.require(c, action)
     else:
         with pytest.raises(AppError) as raised:
-            policies.require(c, action, allowed)
+            policies.require(c, action)
         assert raised.value.code == error
 
 

@@ -266,24 +266,25 @@ async def _active_user(db: AsyncSession, user_id: uuid.UUID) -> UserState:
 
 
 async def get_organization(db: AsyncSession, ctx: OrgContext) -> OrgState:
-    policies.require(ctx, Action.READ_ORG, policies.can_read_org(ctx))
+    policies.require(ctx, Action.READ_ORG)
     state = await orgs.get_org_state(db, ctx.organization_id)
     if state is None:
         raise OrganizationNotFound()
     return state
 
 
-def _require_read(ctx: OrgContext, as_of: datetime | None) -> None:
-    policies.require(ctx, Action.READ, policies.can_read_org(ctx))
+def _require_read(ctx: OrgContext, action: Action, as_of: datetime | None) -> None:
+    """A current-state read needs its own permission; a past state (`as_of`) is history too."""
+    policies.require(ctx, action)
     if as_of is not None:
-        policies.require(ctx, Action.READ_HISTORY, policies.can_read_history(ctx))
+        policies.require(ctx, Action.READ_HISTORY)
 
 
 async def list_members(
     db: AsyncSession, ctx: OrgContext, *, after: uuid.UUID | None = None, limit: int = 50, as_of: datetime | None = None
 ) -> Page[MemberEntry]:
     """Members with their role, now or as of an instant (admins and up), by user id."""
-    _require_read(ctx, as_of)
+    _require_read(ctx, Action.READ_MEMBERS, as_of)
     rows = await orgs.members_page(db, ctx.organization_id, after=after, limit=limit + 1, as_of=as_of)
     return _page(rows, limit)
 
@@ -292,14 +293,14 @@ async def list_admins(
     db: AsyncSession, ctx: OrgContext, *, after: uuid.UUID | None = None, limit: int = 50, as_of: datetime | None = None
 ) -> Page[AdminEntry]:
     """Admins (the owner included), now or as of an instant (admins and up), by user id."""
-    _require_read(ctx, as_of)
+    _require_read(ctx, Action.READ_ADMINS, as_of)
     rows = await orgs.admins_page(db, ctx.organization_id, after=after, limit=limit + 1, as_of=as_of)
     return _page(rows, limit)
 
 
 async def get_owner(db: AsyncSession, ctx: OrgContext, *, as_of: datetime | None = None) -> OwnerEntry:
     """The owner now, or as of an instant (404 `owner_not_found` before the organization existed)."""
-    _require_read(ctx, as_of)
+    _require_read(ctx, Action.READ_OWNER, as_of)
     owner = await orgs.owner_at(db, ctx.organization_id, as_of=as_of)
     if owner is None:
         raise OwnerNotFound()
@@ -310,7 +311,7 @@ async def list_events(
     db: AsyncSession, ctx: OrgContext, *, before: EventPosition | None = None, limit: int = 50
 ) -> Page[OrgEvent]:
     """The organization's whole history, newest first (admins and up)."""
-    policies.require(ctx, Action.READ_HISTORY, policies.can_read_history(ctx))
+    policies.require(ctx, Action.READ_HISTORY)
     rows = await orgs.events_page(db, ctx.organization_id, before=before, limit=limit + 1)
     return _page(rows, limit)
 
@@ -325,9 +326,9 @@ async def update_profile(
     db: AsyncSession, ctx: OrgContext, *, name: str | None = None, description: str | object | None = _UNSET
 ) -> OrgState:
     """A new profile fact: the given fields, the current values for the others."""
-    policies.require(ctx, Action.UPDATE_PROFILE, policies.can_update_profile(ctx))
+    policies.require(ctx, Action.UPDATE_PROFILE)
     ctx, standing = await _lock(db, ctx)
-    policies.require(ctx, Action.UPDATE_PROFILE, policies.can_update_profile(ctx))
+    policies.require(ctx, Action.UPDATE_PROFILE)
     state = standing.state
     new_name = state.name if name is None else name
     new_description = state.description if description is _UNSET else description
@@ -342,9 +343,9 @@ async def add_member(
     db: AsyncSession, ctx: OrgContext, *, user_id: uuid.UUID | None = None, email: str | None = None
 ) -> MemberEntry:
     """Add an existing, active user (by id or by email) as a plain member."""
-    policies.require(ctx, Action.ADD_MEMBER, policies.can_add_member(ctx))
+    policies.require(ctx, Action.ADD_MEMBER)
     ctx, _ = await _lock(db, ctx)
-    policies.require(ctx, Action.ADD_MEMBER, policies.can_add_member(ctx))
+    policies.require(ctx, Action.ADD_MEMBER)
     # Resolved only once the caller may add members: nobody else learns whether an email exists.
     if email is not None:
         credential = await users_repo.find_credential_by_email(db, normalize_email(email))
@@ -368,7 +369,7 @@ async def remove_member(db: AsyncSession, ctx: OrgContext, *, user_id: uuid.UUID
     ctx, standing = await _lock(db, ctx, user_id)
     target_role = standing.role(user_id)
     is_self = user_id == ctx.user_id
-    policies.require(ctx, Action.REMOVE_MEMBER, policies.can_remove_member(ctx, target_role, is_self))
+    policies.require(ctx, Action.REMOVE_MEMBER, allowed=policies.can_remove_member(ctx, target_role, is_self))
     if target_role is None:
         raise NotAMember()
     if target_role == policies.OWNER:
@@ -384,9 +385,9 @@ async def remove_member(db: AsyncSession, ctx: OrgContext, *, user_id: uuid.UUID
 
 async def grant_admin(db: AsyncSession, ctx: OrgContext, *, user_id: uuid.UUID) -> AdminEntry:
     """Make a current, active member an admin."""
-    policies.require(ctx, Action.GRANT_ADMIN, policies.can_manage_admins(ctx))
+    policies.require(ctx, Action.GRANT_ADMIN)
     ctx, standing = await _lock(db, ctx, user_id)
-    policies.require(ctx, Action.GRANT_ADMIN, policies.can_manage_admins(ctx))
+    policies.require(ctx, Action.GRANT_ADMIN)
     facts = standing.facts(user_id)
     if not facts.is_member:
         raise NotAMember()
@@ -401,9 +402,9 @@ async def grant_admin(db: AsyncSession, ctx: OrgContext, *, user_id: uuid.UUID) 
 
 async def revoke_admin(db: AsyncSession, ctx: OrgContext, *, user_id: uuid.UUID) -> None:
     """Take an admin grant back (never the owner's)."""
-    policies.require(ctx, Action.REVOKE_ADMIN, policies.can_manage_admins(ctx))
+    policies.require(ctx, Action.REVOKE_ADMIN)
     ctx, standing = await _lock(db, ctx, user_id)
-    policies.require(ctx, Action.REVOKE_ADMIN, policies.can_manage_admins(ctx))
+    policies.require(ctx, Action.REVOKE_ADMIN)
     if user_id == standing.state.owner_id:
         raise OwnerCannotLoseAdmin()
     if not standing.facts(user_id).is_admin:
@@ -415,9 +416,9 @@ async def revoke_admin(db: AsyncSession, ctx: OrgContext, *, user_id: uuid.UUID)
 
 async def transfer_ownership(db: AsyncSession, ctx: OrgContext, *, user_id: uuid.UUID) -> OwnerEntry:
     """Make a current, active member the owner; the previous owner stays an admin (and member)."""
-    policies.require(ctx, Action.TRANSFER_OWNERSHIP, policies.can_transfer_ownership(ctx))
+    policies.require(ctx, Action.TRANSFER_OWNERSHIP)
     ctx, standing = await _lock(db, ctx, user_id)
-    policies.require(ctx, Action.TRANSFER_OWNERSHIP, policies.can_transfer_ownership(ctx))
+    policies.require(ctx, Action.TRANSFER_OWNERSHIP)
     facts = standing.facts(user_id)
     if not facts.is_member:
         raise NotAMember()
@@ -440,10 +441,9 @@ async def transfer_ownership(db: AsyncSession, ctx: OrgContext, *, user_id: uuid
 
 
 async def _change_status(db: AsyncSession, ctx: OrgContext, action: Action, *, reason: str | None = None) -> OrgState:
-    allowed = policies.can_suspend if action in policies.SUSPENSION else policies.can_change_lifecycle
-    policies.require(ctx, action, allowed(ctx))
+    policies.require(ctx, action)
     ctx, standing = await _lock(db, ctx)
-    policies.require(ctx, action, allowed(ctx))
+    policies.require(ctx, action)
     deactivated = standing.active_kind == "deactivated"
     suspended = standing.suspension_kind == "suspended"
     archived = standing.archive_kind == "archived"

@@ -1,24 +1,18 @@
-"""Who may do what inside an organization: SPEC §5, row by row, plus the organization-status rules.
+"""Who may do what inside an organization: the permission catalog applied, plus the status rules.
 
-Pure functions of an `OrgContext` (the caller's current role and the organization's status, as
-composed by the guard's one query or re-read inside the organization lock). No SQL, no HTTP.
+Pure functions of an `OrgContext` (the caller's current role — or API key — and the
+organization's status, as composed by the guard's one query or re-read inside the organization
+lock). No SQL, no HTTP. What each role may do is data (`services/permissions.py`); here are only
+the rules that read it:
 
-Permission table (SPEC §5)                        policy
------------------------------------------------  -----------------------------------------
-read org, members, admins, owner                  can_read_org
-update org profile                                can_update_profile
-add member                                        can_add_member
-remove a plain member / remove an admin           can_remove_member(ctx, target_role, is_self)
-grant / revoke admin                              can_manage_admins
-transfer ownership                                can_transfer_ownership
-deactivate / activate, archive / restore org      can_change_lifecycle
-suspend / lift suspension of org                  can_suspend
-read history (/events) and past state (as_of)     can_read_history
-
-Platform admins pass every policy; what they do is recorded with their own id as actor.
-Status rules (`require`): archived → invisible (404) but to the owner and platform admins;
-suspended → 403 `organization_suspended` for everything but reading the organization itself;
-inactive → 409 `organization_inactive` for every mutation but the lifecycle ones.
+- `admit(ctx, permission)`: the guard's check — suspended (403 `organization_suspended`), then
+  the permission (403 `forbidden`);
+- `require(ctx, action)`: the same for one service action (its permission is `PERMISSION_OF`),
+  then the read-only rules of inactive and archived organizations (409);
+- named special cases: `can_remove_member` (leaving needs no permission; removing an admin also
+  needs `admins:revoke`, since their grant goes with them), platform administrators (every
+  permission; suspended organizations still admit their reads and lifecycle actions),
+  `can_see` (archived: invisible but to the owner and platform admins).
 """
 
 from __future__ import annotations
@@ -30,6 +24,7 @@ from enum import StrEnum
 
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.repositories.organizations import ACTIVE, ADMIN, ARCHIVED, INACTIVE, MEMBER, OWNER, SUSPENDED
+from app.services.permissions import ALL_PERMISSIONS, READS, Permission, role_permissions
 
 __all__ = ["ACTIVE", "ADMIN", "ARCHIVED", "INACTIVE", "MEMBER", "OWNER", "SUSPENDED"]
 
@@ -74,6 +69,13 @@ class OrgContext:
     def is_owner(self) -> bool:
         return self.role == OWNER
 
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        """What the caller may do here: every permission for platform admins, else their role's."""
+        if self.is_platform_admin:
+            return ALL_PERMISSIONS
+        return role_permissions(self.role)
+
 
 def can_see(ctx: OrgContext) -> bool:
     """Members see their organization; an archived one only its owner. Platform admins see all."""
@@ -91,64 +93,17 @@ def visible(ctx: OrgContext) -> OrgContext:
     return ctx
 
 
-# ---------------------------------------------------------------------------- permission table
-
-
-def can_read_org(ctx: OrgContext) -> bool:
-    return ctx.is_platform_admin or ctx.role in (MEMBER, ADMIN, OWNER)
-
-
-def can_update_profile(ctx: OrgContext) -> bool:
-    return ctx.is_platform_admin or ctx.role in (ADMIN, OWNER)
-
-
-def can_add_member(ctx: OrgContext) -> bool:
-    return ctx.is_platform_admin or ctx.role in (ADMIN, OWNER)
-
-
-def can_remove_member(ctx: OrgContext, target_role: str | None, is_self: bool) -> bool:
-    """Plain member: only themself (leave). Admin: plain members and themself, not other admins
-    (nor the owner). Owner, platform admin: anyone (the owner's own removal is a rule conflict,
-    `owner_cannot_be_removed` / `owner_cannot_leave`, not a permission)."""
-    if ctx.is_platform_admin or ctx.role == OWNER:
-        return True
-    if ctx.role == ADMIN:
-        return is_self or target_role in (MEMBER, None)
-    if ctx.role == MEMBER:
-        return is_self
-    return False
-
-
-def can_manage_admins(ctx: OrgContext) -> bool:
-    return ctx.is_platform_admin or ctx.role == OWNER
-
-
-def can_transfer_ownership(ctx: OrgContext) -> bool:
-    return ctx.is_platform_admin or ctx.role == OWNER
-
-
-def can_change_lifecycle(ctx: OrgContext) -> bool:
-    """Deactivate / activate, archive / restore."""
-    return ctx.is_platform_admin or ctx.role == OWNER
-
-
-def can_suspend(ctx: OrgContext) -> bool:
-    """Suspend / lift a suspension."""
-    return ctx.is_platform_admin
-
-
-def can_read_history(ctx: OrgContext) -> bool:
-    """`/events` and `as_of` reads."""
-    return ctx.is_platform_admin or ctx.role in (ADMIN, OWNER)
-
-
-# ------------------------------------------------------------------------------- status rules
+# ---------------------------------------------------------------------------------- actions
 
 
 class Action(StrEnum):
+    """What a service function does; each needs one permission (`PERMISSION_OF`)."""
+
     READ_ORG = "read_org"  # GET /organizations/{id}: the one call members may make while suspended
-    READ = "read"  # members, admins, owner
-    READ_HISTORY = "read_history"
+    READ_MEMBERS = "read_members"
+    READ_ADMINS = "read_admins"
+    READ_OWNER = "read_owner"
+    READ_HISTORY = "read_history"  # /events and every as_of read
     UPDATE_PROFILE = "update_profile"
     ADD_MEMBER = "add_member"
     REMOVE_MEMBER = "remove_member"
@@ -161,28 +116,82 @@ class Action(StrEnum):
     RESTORE = "restore"
     SUSPEND = "suspend"
     UNSUSPEND = "unsuspend"
+    READ_API_KEYS = "read_api_keys"
+    CREATE_API_KEY = "create_api_key"
+    REVOKE_API_KEY = "revoke_api_key"
 
 
-READS = frozenset({Action.READ_ORG, Action.READ, Action.READ_HISTORY})
+PERMISSION_OF: dict[Action, Permission] = {
+    Action.READ_ORG: Permission.ORGANIZATION_READ,
+    Action.READ_MEMBERS: Permission.MEMBERS_READ,
+    Action.READ_ADMINS: Permission.ADMINS_READ,
+    Action.READ_OWNER: Permission.OWNER_READ,
+    Action.READ_HISTORY: Permission.EVENTS_READ,
+    Action.UPDATE_PROFILE: Permission.ORGANIZATION_UPDATE,
+    Action.ADD_MEMBER: Permission.MEMBERS_ADD,
+    Action.REMOVE_MEMBER: Permission.MEMBERS_REMOVE,
+    Action.GRANT_ADMIN: Permission.ADMINS_GRANT,
+    Action.REVOKE_ADMIN: Permission.ADMINS_REVOKE,
+    Action.TRANSFER_OWNERSHIP: Permission.OWNERSHIP_TRANSFER,
+    Action.ACTIVATE: Permission.ORGANIZATION_LIFECYCLE,
+    Action.DEACTIVATE: Permission.ORGANIZATION_LIFECYCLE,
+    Action.ARCHIVE: Permission.ORGANIZATION_LIFECYCLE,
+    Action.RESTORE: Permission.ORGANIZATION_LIFECYCLE,
+    Action.SUSPEND: Permission.ORGANIZATION_SUSPEND,
+    Action.UNSUSPEND: Permission.ORGANIZATION_SUSPEND,
+    Action.READ_API_KEYS: Permission.API_KEYS_READ,
+    Action.CREATE_API_KEY: Permission.API_KEYS_CREATE,
+    Action.REVOKE_API_KEY: Permission.API_KEYS_REVOKE,
+}
+
 LIFECYCLE = frozenset({Action.ACTIVATE, Action.DEACTIVATE, Action.ARCHIVE, Action.RESTORE})
 SUSPENSION = frozenset({Action.SUSPEND, Action.UNSUSPEND})
-# Everything else changes who is in the organization or what it is called: refused unless active.
-MEMBERSHIP_CHANGES = frozenset(Action) - READS - LIFECYCLE - SUSPENSION
+# Revoking a key is a safety valve: it works in inactive and archived organizations too.
+ALWAYS_ALLOWED = frozenset({Action.REVOKE_API_KEY})
+# Everything else that writes changes who is in the organization, what it is called or who may
+# act on it: refused unless the organization is active.
+CHANGES = frozenset(a for a in Action if PERMISSION_OF[a] not in READS) - LIFECYCLE - SUSPENSION - ALWAYS_ALLOWED
+
+# While suspended, platform admins may still read and move the organization through its lifecycle.
+_PLATFORM_WHILE_SUSPENDED = READS | {Permission.ORGANIZATION_LIFECYCLE, Permission.ORGANIZATION_SUSPEND}
 
 
-def require(ctx: OrgContext, action: Action, allowed: bool) -> None:
-    """Refuse `action` unless the organization's status admits it and the policy `allowed` it.
+# --------------------------------------------------------------------------- special cases
+
+
+def can_remove_member(ctx: OrgContext, target_role: str | None, is_self: bool) -> bool:
+    """Leaving needs no permission (the owner's own leaving is then a rule conflict). Removing
+    someone else needs `members:remove`, and removing an admin (or the owner) also
+    `admins:revoke`, since their grant goes with them."""
+    if is_self:
+        return True
+    if Permission.MEMBERS_REMOVE not in ctx.permissions:
+        return False
+    return target_role in (MEMBER, None) or Permission.ADMINS_REVOKE in ctx.permissions
+
+
+# ------------------------------------------------------------------------------- the checks
+
+
+def admit(ctx: OrgContext, permission: Permission, *, allowed: bool | None = None) -> None:
+    """The guard's check: suspended (403 organization_suspended), then the permission (403
+    forbidden; `allowed` overrides the catalog for a named special case). Visibility (404) was
+    settled when `ctx` was made."""
+    suspended = ctx.status == SUSPENDED and permission != Permission.ORGANIZATION_READ
+    if suspended and not (ctx.is_platform_admin and permission in _PLATFORM_WHILE_SUSPENDED):
+        raise OrganizationSuspended()
+    if not (permission in ctx.permissions if allowed is None else allowed):
+        raise Forbidden()
+
+
+def require(ctx: OrgContext, action: Action, *, allowed: bool | None = None) -> None:
+    """Refuse `action` unless the caller holds its permission and the organization's status admits it.
 
     Order: suspended (403 organization_suspended) → permission (403 forbidden) → archived /
-    inactive (409). Visibility (404) was settled when `ctx` was made.
+    inactive (409).
     """
-    if ctx.status == SUSPENDED and action != Action.READ_ORG:
-        # Platform admins may still read and move the organization through its lifecycle.
-        if not (ctx.is_platform_admin and action in READS | LIFECYCLE | SUSPENSION):
-            raise OrganizationSuspended()
-    if not allowed:
-        raise Forbidden()
-    if ctx.status == ARCHIVED and (action in MEMBERSHIP_CHANGES or action in (Action.ACTIVATE, Action.DEACTIVATE)):
+    admit(ctx, PERMISSION_OF[action], allowed=allowed)
+    if ctx.status == ARCHIVED and (action in CHANGES or action in (Action.ACTIVATE, Action.DEACTIVATE)):
         raise OrganizationArchived()
-    if ctx.status == INACTIVE and action in MEMBERSHIP_CHANGES:
+    if ctx.status == INACTIVE and action in CHANGES:
         raise OrganizationInactive()

@@ -1,8 +1,10 @@
 """Organizations (SPEC §6): parse, call one service, shape the answer.
 
-Every `/{org_id}` route takes `OrgContextDep`, the one tenancy guard (authentication and the
-caller's standing in one query; 404 for anything the caller may not see). The rules — status,
-permission table, conflicts — live in `services/organizations.py` and `services/policies.py`.
+Every `/{org_id}` route declares the one permission it needs (`Requires(Permission.X)`, checked by
+the one tenancy guard: authentication and the caller's standing in one query; 404 for anything
+the caller may not see) and takes the guard's `OrgContextDep`. The rules — status, permission
+catalog, conflicts — live in `services/organizations.py`, `services/policies.py` and
+`services/permissions.py`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from pydantic import AfterValidator
 
-from app.api.deps import ClockDep, CurrentPrincipal, OrgContextDep, SessionDep
+from app.api.deps import ClockDep, CurrentPrincipal, OrgContextDep, Requires, SessionDep, describe_permissions
 from app.repositories.organizations import EVENT_RANKS, AdminEntry, EventPosition, MemberEntry, OrgEvent, OwnerEntry
 from app.schemas.common import (
     Cursor,
@@ -43,7 +45,9 @@ from app.schemas.organizations import (
     my_organization_read,
     organization_read,
 )
+from app.schemas.permissions import PermissionsRead
 from app.services import organizations as service
+from app.services.permissions import Permission, sorted_permissions
 
 router = APIRouter(prefix="/organizations", tags=["organizations"])
 
@@ -123,43 +127,55 @@ async def list_my_organizations(
 # -------------------------------------------------------------------------- one organization
 
 
-@router.get("/{org_id}")
+@router.get("/{org_id}", dependencies=[Requires(Permission.ORGANIZATION_READ)])
 async def get_organization(ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
     return organization_read(await service.get_organization(db, ctx))
 
 
-@router.patch("/{org_id}")
+@router.get("/{org_id}/permissions", dependencies=[Requires(Permission.ORGANIZATION_READ)])
+async def my_permissions(ctx: OrgContextDep) -> PermissionsRead:
+    """What the caller may do here (catalog order), so a frontend can hide what it may not do.
+
+    The organization's status rules apply on top (a suspended organization admits only reading
+    itself; an inactive one is read-only); its `status` is in `GET /organizations/{org_id}`.
+    """
+    return PermissionsRead(
+        role=ctx.role, is_platform_admin=ctx.is_platform_admin, permissions=sorted_permissions(ctx.permissions)
+    )
+
+
+@router.patch("/{org_id}", dependencies=[Requires(Permission.ORGANIZATION_UPDATE)])
 async def update_organization(body: OrganizationUpdate, ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
     changes = body.model_dump(include=body.model_fields_set)
     return organization_read(await service.update_profile(db, ctx, **changes))
 
 
-@router.post("/{org_id}/activate")
+@router.post("/{org_id}/activate", dependencies=[Requires(Permission.ORGANIZATION_LIFECYCLE)])
 async def activate(ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
     return organization_read(await service.activate(db, ctx))
 
 
-@router.post("/{org_id}/deactivate")
+@router.post("/{org_id}/deactivate", dependencies=[Requires(Permission.ORGANIZATION_LIFECYCLE)])
 async def deactivate(ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
     return organization_read(await service.deactivate(db, ctx))
 
 
-@router.post("/{org_id}/suspend")
+@router.post("/{org_id}/suspend", dependencies=[Requires(Permission.ORGANIZATION_SUSPEND)])
 async def suspend(body: SuspendBody, ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
     return organization_read(await service.suspend(db, ctx, reason=body.reason))
 
 
-@router.post("/{org_id}/unsuspend")
+@router.post("/{org_id}/unsuspend", dependencies=[Requires(Permission.ORGANIZATION_SUSPEND)])
 async def unsuspend(ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
     return organization_read(await service.unsuspend(db, ctx))
 
 
-@router.post("/{org_id}/archive")
+@router.post("/{org_id}/archive", dependencies=[Requires(Permission.ORGANIZATION_LIFECYCLE)])
 async def archive(ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
     return organization_read(await service.archive(db, ctx))
 
 
-@router.post("/{org_id}/restore")
+@router.post("/{org_id}/restore", dependencies=[Requires(Permission.ORGANIZATION_LIFECYCLE)])
 async def restore(ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
     return organization_read(await service.restore(db, ctx))
 
@@ -167,7 +183,7 @@ async def restore(ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
 # ---------------------------------------------------------------------------------- members
 
 
-@router.get("/{org_id}/members")
+@router.get("/{org_id}/members", dependencies=[Requires(Permission.MEMBERS_READ)])
 async def list_members(
     ctx: OrgContextDep, db: SessionDep, limit: Limit = 50, cursor: Cursor = None, as_of: AsOf = None
 ) -> ListResponse[MemberRead]:
@@ -176,12 +192,17 @@ async def list_members(
     return ListResponse(items=[_member(m) for m in page.items], next_cursor=next_cursor)
 
 
-@router.post("/{org_id}/members", status_code=status.HTTP_201_CREATED)
+@router.post("/{org_id}/members", status_code=status.HTTP_201_CREATED, dependencies=[Requires(Permission.MEMBERS_ADD)])
 async def add_member(body: MemberAdd, ctx: OrgContextDep, db: SessionDep) -> MemberRead:
     return _member(await service.add_member(db, ctx, user_id=body.user_id, email=body.email))
 
 
-@router.delete("/{org_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+@router.delete(
+    "/{org_id}/members/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    dependencies=[Requires(Permission.MEMBERS_REMOVE, or_self="user_id")],
+)
 async def remove_member(user_id: uuid.UUID, ctx: OrgContextDep, db: SessionDep) -> Response:
     """Remove a member; with your own id, leave."""
     await service.remove_member(db, ctx, user_id=user_id)
@@ -191,7 +212,7 @@ async def remove_member(user_id: uuid.UUID, ctx: OrgContextDep, db: SessionDep) 
 # ----------------------------------------------------------------------------------- admins
 
 
-@router.get("/{org_id}/admins")
+@router.get("/{org_id}/admins", dependencies=[Requires(Permission.ADMINS_READ)])
 async def list_admins(
     ctx: OrgContextDep, db: SessionDep, limit: Limit = 50, cursor: Cursor = None, as_of: AsOf = None
 ) -> ListResponse[AdminRead]:
@@ -200,12 +221,17 @@ async def list_admins(
     return ListResponse(items=[_admin(a) for a in page.items], next_cursor=next_cursor)
 
 
-@router.post("/{org_id}/admins", status_code=status.HTTP_201_CREATED)
+@router.post("/{org_id}/admins", status_code=status.HTTP_201_CREATED, dependencies=[Requires(Permission.ADMINS_GRANT)])
 async def grant_admin(body: UserRef, ctx: OrgContextDep, db: SessionDep) -> AdminRead:
     return _admin(await service.grant_admin(db, ctx, user_id=body.user_id))
 
 
-@router.delete("/{org_id}/admins/{user_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+@router.delete(
+    "/{org_id}/admins/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    dependencies=[Requires(Permission.ADMINS_REVOKE)],
+)
 async def revoke_admin(user_id: uuid.UUID, ctx: OrgContextDep, db: SessionDep) -> Response:
     await service.revoke_admin(db, ctx, user_id=user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -214,12 +240,12 @@ async def revoke_admin(user_id: uuid.UUID, ctx: OrgContextDep, db: SessionDep) -
 # ------------------------------------------------------------------------------------ owner
 
 
-@router.get("/{org_id}/owner")
+@router.get("/{org_id}/owner", dependencies=[Requires(Permission.OWNER_READ)])
 async def get_owner(ctx: OrgContextDep, db: SessionDep, as_of: AsOf = None) -> OwnerRead:
     return _owner(await service.get_owner(db, ctx, as_of=as_of))
 
 
-@router.post("/{org_id}/transfer-ownership")
+@router.post("/{org_id}/transfer-ownership", dependencies=[Requires(Permission.OWNERSHIP_TRANSFER)])
 async def transfer_ownership(body: UserRef, ctx: OrgContextDep, db: SessionDep) -> OwnerRead:
     return _owner(await service.transfer_ownership(db, ctx, user_id=body.user_id))
 
@@ -227,7 +253,7 @@ async def transfer_ownership(body: UserRef, ctx: OrgContextDep, db: SessionDep) 
 # ----------------------------------------------------------------------------------- events
 
 
-@router.get("/{org_id}/events")
+@router.get("/{org_id}/events", dependencies=[Requires(Permission.EVENTS_READ)])
 async def list_events(
     ctx: OrgContextDep, db: SessionDep, limit: Limit = 50, cursor: Cursor = None
 ) -> ListResponse[EventRead]:
@@ -235,3 +261,6 @@ async def list_events(
     page = await service.list_events(db, ctx, before=_event_position(cursor), limit=limit)
     next_cursor = _event_cursor(page.items[-1]) if page.more else None
     return ListResponse(items=[_event(e) for e in page.items], next_cursor=next_cursor)
+
+
+describe_permissions(router)
