@@ -53,6 +53,24 @@ def _raise_system_exit(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
+def server_limits(settings: object) -> dict[str, object]:
+    """uvicorn options that are security decisions, in one place (tests start servers with them).
+
+    - No proxy-header handling by uvicorn: it would believe `X-Forwarded-For` from its
+      `forwarded_allow_ips` (loopback by default) before the app sees the request; the app reads
+      that header itself, only from `TRUSTED_PROXIES` (`api/client.py`).
+    - Header limits: a request head over `MAX_HEADER_BYTES` or with more than `MAX_HEADER_COUNT`
+      headers is answered 431 and the connection closed (`core/http_limits.py`).
+    """
+    from app.core.http_limits import bounded_protocol
+
+    return {
+        "proxy_headers": False,
+        "server_header": False,
+        "http": bounded_protocol(settings.max_header_bytes, settings.max_header_count),  # type: ignore[attr-defined]
+    }
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     if not _port_free(args.host, args.port):
         sys.exit(f"error: {args.host}:{args.port} is already in use (is `tenancy serve` running? try --port)")
@@ -75,7 +93,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         base = f"http://{args.host}:{args.port}"
         print(f"tenancy: API docs at {base}/docs (OpenAPI: {base}/api/v1/openapi.json)", file=sys.stderr)
         with contextlib.suppress(KeyboardInterrupt, SystemExit):
-            uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+            uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, **server_limits(settings))
     print("tenancy: stopped", file=sys.stderr)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import Clock
 from app.core.config import Settings
-from app.core.database import get_db
+from app.core.database import Transactions, get_db, get_transactions
 from app.core.errors import NotAuthenticated
 from app.repositories.sessions import Principal
 from app.services import policies
@@ -40,6 +40,7 @@ async def get_clock(request: Request) -> Clock:
 # failed commit would follow a success response).
 SessionDep = Annotated[AsyncSession, Depends(get_db, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+TransactionsDep = Annotated[Transactions, Depends(get_transactions)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 BearerToken = Annotated[str | None, Depends(oauth2_scheme)]
 

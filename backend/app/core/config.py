@@ -61,7 +61,12 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(19 * 1024, ge=19 * 1024)
     argon2_time_cost: int = Field(2, ge=2)
     argon2_parallelism: int = Field(1, ge=1)
-    password_hash_workers: int = Field(4, ge=1, le=64)
+    # Threads hashing passwords per process (default: the CPU count, argon2 is CPU-bound) and how
+    # many hash jobs (logins, registrations, password changes) may wait for one; beyond that the
+    # request is answered 503 `server_busy` + Retry-After at once, so a login flood cannot queue
+    # up without bound while other requests wait.
+    password_hash_workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1), ge=1, le=64)
+    password_hash_queue: int = Field(32, ge=0)
 
     login_max_failures: int = Field(5, ge=1)
     login_lockout_seconds: int = Field(60, ge=1)
@@ -69,6 +74,9 @@ class Settings(BaseSettings):
 
     cors_origins: list[str] = []
     max_body_bytes: int = Field(64 * 1024, ge=1024)
+    # Largest request head (request line and headers) and most headers `tenancy serve` accepts (431).
+    max_header_bytes: int = Field(16 * 1024, ge=1024)
+    max_header_count: int = Field(100, ge=8)
     db_pool_size: int = Field(10, ge=1)
 
     # Swagger UI at /docs: on by default, off by default in production.

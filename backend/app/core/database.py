@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -30,3 +32,27 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
     """
     async with request.app.state.sessionmaker() as session, session.begin():
         yield session
+
+
+Transactions = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
+
+async def get_transactions(request: Request) -> Transactions:
+    """Short transactions of the endpoint's own choosing, for work that must not hold a pooled
+    connection throughout (a login releases its connection while argon2 runs).
+
+    Each `async with transactions() as db:` block is one transaction (commit at the end, rollback
+    on error). Made the way `get_db` makes its one, including an override of `get_db` (the test
+    harness runs every request in a savepoint of the test's transaction).
+    """
+    override = request.app.dependency_overrides.get(get_db)
+    if override is not None:
+        return contextlib.asynccontextmanager(override)  # type: ignore[no-any-return]
+    maker = request.app.state.sessionmaker
+
+    @contextlib.asynccontextmanager
+    async def transaction() -> AsyncIterator[AsyncSession]:
+        async with maker() as session, session.begin():
+            yield session
+
+    return transaction

@@ -70,6 +70,17 @@ class TooManyRequests(AppError):
         super().__init__(**kw)
 
 
+class ServerBusy(AppError):
+    """Too much work queued (e.g. password hashing during a login flood): come back shortly."""
+
+    status, code, detail = 503, "server_busy", "The server is busy; retry shortly."
+
+    def __init__(self, retry_after: int = 1, **kw: Any) -> None:
+        kw.setdefault("headers", {"Retry-After": str(max(1, retry_after))})
+        kw.setdefault("meta", {"retry_after": max(1, retry_after)})
+        super().__init__(**kw)
+
+
 def error_body(
     status: int, code: str, detail: str, *, pointer: str | None = None, meta: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -96,6 +107,7 @@ _HTTP_CODES = {
     413: "payload_too_large",
     415: "unsupported_media_type",
     429: "too_many_requests",
+    503: "server_busy",
 }
 
 

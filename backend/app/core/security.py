@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import hmac
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,6 +21,7 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from app.core.config import MIN_JWT_KEY_BYTES, Settings
+from app.core.errors import ServerBusy
 
 ACCESS_TOKEN_TYPE = "access"
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "sid", "org", "iat", "nbf", "exp", "jti", "typ")
@@ -36,10 +39,16 @@ class HashParameters(Protocol):
     argon2_time_cost: int
     argon2_parallelism: int
     password_hash_workers: int
+    password_hash_queue: int
 
 
 class Passwords:
-    """argon2id with the configured parameters; hashing and verifying run in a bounded thread pool."""
+    """argon2id with the configured parameters; hashing and verifying run in a bounded thread pool.
+
+    `admission()` bounds the requests that may be hashing or waiting to hash at once (workers +
+    queue); the next one is refused at once with 503 `server_busy` instead of waiting behind
+    hundreds of others. Callers hold no database connection while they wait (see `auth.login`).
+    """
 
     def __init__(self, settings: HashParameters) -> None:
         self._hasher = PasswordHasher(
@@ -52,6 +61,19 @@ class Passwords:
         # Verified against when the email is unknown, so timing does not tell. Made lazily in the
         # pool: hashing here would block the event loop of whoever builds the first instance.
         self._dummy_hash: str | None = None
+        self.capacity = settings.password_hash_workers + settings.password_hash_queue
+        self.admitted = 0
+
+    @contextlib.asynccontextmanager
+    async def admission(self) -> AsyncIterator[None]:
+        """Hold a place among the `capacity` requests allowed to hash; ServerBusy (503) when full."""
+        if self.admitted >= self.capacity:
+            raise ServerBusy(retry_after=1)
+        self.admitted += 1
+        try:
+            yield
+        finally:
+            self.admitted -= 1
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
@@ -88,6 +110,7 @@ class _Params:
     argon2_time_cost: int
     argon2_parallelism: int
     password_hash_workers: int
+    password_hash_queue: int
 
 
 @lru_cache(maxsize=8)
@@ -104,6 +127,7 @@ def passwords(settings: HashParameters) -> Passwords:
             settings.argon2_time_cost,
             settings.argon2_parallelism,
             settings.password_hash_workers,
+            settings.password_hash_queue,
         )
     )
 
@@ -209,3 +233,13 @@ def new_refresh_token() -> tuple[str, str]:
 
 def hash_refresh_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def keyed_hash(settings: Settings, purpose: str, value: str) -> str:
+    """HMAC-SHA256 of `value` under a key derived from the signing key, separated by `purpose`.
+
+    For values we must recognise again but should not keep readable (emails typed at login).
+    Rotating the signing key changes every keyed hash (the throttling history then restarts).
+    """
+    derived = hmac.new(_key(settings).encode(), f"tenancy:{purpose}".encode(), hashlib.sha256).digest()
+    return hmac.new(derived, value.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()

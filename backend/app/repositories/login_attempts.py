@@ -30,6 +30,12 @@ async def lock_account(db: AsyncSession, account_key: str) -> None:
     await advisory_xact_lock(db, "login", account_key)
 
 
+async def lock_address(db: AsyncSession, ip_address: str) -> None:
+    """Serialize login attempts from one client address until the transaction ends (taken before
+    the account lock, always in that order, so two attempts cannot deadlock)."""
+    await advisory_xact_lock(db, "login-ip", ip_address)
+
+
 async def record_attempt(
     db: AsyncSession, *, account_key: str, ip_address: str | None, succeeded: bool, at: datetime
 ) -> None:
@@ -50,10 +56,15 @@ async def recent_attempts(db: AsyncSession, account_key: str, *, since: datetime
 
 
 async def nth_latest_from_address(db: AsyncSession, ip_address: str, *, since: datetime, n: int) -> datetime | None:
-    """When the address made its n-th most recent attempt after `since` (None: fewer than n)."""
+    """When the address made its n-th most recent attempt after `since` (None: fewer than n).
+
+    Attempts are the `succeeded = false` rows (each attempt writes one before its password is
+    checked; a success adds a `succeeded = true` row, which is no further attempt)."""
     stmt = (
         select(LoginAttempt.occurred_at)
-        .where(LoginAttempt.ip_address == ip_address, LoginAttempt.occurred_at > since)
+        .where(
+            LoginAttempt.ip_address == ip_address, LoginAttempt.occurred_at > since, LoginAttempt.succeeded.is_(False)
+        )
         .order_by(LoginAttempt.occurred_at.desc())
         .offset(n - 1)
         .limit(1)

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
+from app.core.database import Transactions
 from app.core.errors import AppError, NotAuthenticated, NotFound
 from app.core.security import encode_access_token, hash_refresh_token, new_refresh_token, passwords
 from app.repositories import organizations as orgs_repo
@@ -99,7 +100,9 @@ async def register(
     member), in the same transaction. 422 for a bad email or password, 409 for a taken email."""
     email = check_email(email)
     normalized = check_new_password(password, email=email)
-    password_hash = await passwords(settings).hash(normalized)
+    hasher = passwords(settings)
+    async with hasher.admission():
+        password_hash = await hasher.hash(normalized)
     user_id = await create_account(db, email=email, password_hash=password_hash, display_name=display_name, now=now)
     organization = None
     if organization_name is not None:
@@ -155,7 +158,7 @@ async def _issue(
 
 
 async def login(
-    db: AsyncSession,
+    transactions: Transactions,
     settings: Settings,
     *,
     email: str,
@@ -164,43 +167,51 @@ async def login(
     client: ClientInfo,
     now: datetime,
 ) -> TokenPair | Refused:
-    """Check the password and open a session.
+    """Check the password and open a session, holding no database connection while argon2 runs.
 
-    Order matters: throttling first (429 whatever the password), then one query for the
-    credential and status, then argon2 — against a dummy hash when the email is unknown — and
-    only then the status, so every refusal costs the same and answers the same. The attempt is
-    recorded either way; refusals are returned (not raised) so that record commits.
+    1. A place among the logins allowed to hash (`Passwords.admission`, else 503 at once).
+    2. One short transaction: throttling (429 whatever the password; the address and account locks
+       make both budgets exact under parallel bursts), the attempt recorded, and the credential
+       and status read in one query. Committed: the connection goes back to the pool.
+    3. argon2 in the hash pool — against a dummy hash when the email is unknown — and only then
+       the status, so every refusal costs the same and answers the same.
+    4. On success, a second short transaction: the success recorded, a rehash stored if the
+       parameters changed, the organization checked, the session opened.
     """
-    key = account_key(email)
-    await throttling.serialize_attempts(db, key)
-    await throttling.check_login_allowed(db, settings, account_key=key, ip_address=client.ip_address, now=now)
-    candidate = await users_repo.find_login(db, key)
+    key = throttling.throttle_key(settings, email)
     hasher = passwords(settings)
     normalized = normalize_password(password)
-    matches = await hasher.verify(candidate.password_hash if candidate else None, normalized)
-    succeeded = matches and candidate is not None and candidate.status == ACTIVE
-    await throttling.record_attempt(db, account_key=key, ip_address=client.ip_address, succeeded=succeeded, now=now)
-    if not succeeded or candidate is None:
-        return Refused(InvalidCredentials())
+    async with hasher.admission():
+        async with transactions() as db:
+            await throttling.admit_attempt(db, settings, account_key=key, ip_address=client.ip_address, now=now)
+            candidate = await users_repo.find_login(db, account_key(email))
+        matches = await hasher.verify(candidate.password_hash if candidate else None, normalized)
+        if not matches or candidate is None or candidate.status != ACTIVE:
+            return Refused(InvalidCredentials())
+        rehashed = await hasher.hash(normalized) if hasher.needs_rehash(candidate.password_hash) else None
     user_id = candidate.user_id
-    if hasher.needs_rehash(candidate.password_hash):
-        await users_repo.add_credential(
-            db, user_id=user_id, email=key, password_hash=await hasher.hash(normalized), at=now, actor_id=user_id
+    async with transactions() as db:
+        await throttling.record_success(db, account_key=key, ip_address=client.ip_address, now=now)
+        if rehashed is not None:
+            await users_repo.add_credential(
+                db, user_id=user_id, email=account_key(email), password_hash=rehashed, at=now, actor_id=user_id
+            )
+        if organization_id is not None:
+            refusal = await _entry_refusal(db, user_id=user_id, organization_id=organization_id)
+            if refusal is not None:
+                return Refused(refusal)
+        session_id = uuid.uuid4()
+        await sessions_repo.create_session(
+            db,
+            session_id=session_id,
+            user_id=user_id,
+            created_at=now,
+            user_agent=client.user_agent,
+            ip_address=client.ip_address,
         )
-    if organization_id is not None:
-        refusal = await _entry_refusal(db, user_id=user_id, organization_id=organization_id)
-        if refusal is not None:
-            return Refused(refusal)
-    session_id = uuid.uuid4()
-    await sessions_repo.create_session(
-        db,
-        session_id=session_id,
-        user_id=user_id,
-        created_at=now,
-        user_agent=client.user_agent,
-        ip_address=client.ip_address,
-    )
-    return await _issue(db, settings, session_id=session_id, user_id=user_id, organization_id=organization_id, now=now)
+        return await _issue(
+            db, settings, session_id=session_id, user_id=user_id, organization_id=organization_id, now=now
+        )
 
 
 # ------------------------------------------------------------------------------------ refresh

@@ -14,6 +14,16 @@ So after a lockout the account gets LOGIN_MAX_FAILURES more tries, then twice th
 guesser gets about LOGIN_MAX_FAILURES · log2(elapsed / LOGIN_LOCKOUT_SECONDS) guesses.
 
 Per address: at most LOGIN_IP_RATE_PER_MINUTE attempts in any sliding 60 seconds (0: off).
+
+Budgets hold under parallel bursts: `admit_attempt` takes the address lock, then the account lock
+(one order everywhere), counts, and records the attempt in one short transaction, before any
+password is checked. The attempt row says `succeeded = false` ("not (yet) a success"); a correct
+password appends a `succeeded = true` row afterwards, which ends the failure streak. So the
+password can be verified with no lock and no connection held, and a burst of parallel guesses
+still sees every earlier guess counted.
+
+Account keys are keyed hashes (HMAC) of the normalized email, never the email itself: the table
+would otherwise keep every mistyped or sprayed address forever (it is append-only).
 """
 
 from __future__ import annotations
@@ -25,7 +35,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.errors import TooManyRequests
+from app.core.security import keyed_hash
 from app.repositories import login_attempts as attempts_repo
+from app.services.emails import account_key as normalized_login
 
 FAILURE_MEMORY = timedelta(days=1)
 MAX_LOCKOUT = timedelta(days=1)
@@ -68,12 +80,23 @@ async def check_login_allowed(
             raise TooManyRequests(_retry_after(until, now))
 
 
-async def record_attempt(
-    db: AsyncSession, *, account_key: str, ip_address: str | None, succeeded: bool, now: datetime
+def throttle_key(settings: Settings, email: str) -> str:
+    """The account key of login attempts with this email (typed at login or stored): a keyed hash."""
+    return "h:" + keyed_hash(settings, "login-attempt", normalized_login(email))
+
+
+async def admit_attempt(
+    db: AsyncSession, settings: Settings, *, account_key: str, ip_address: str | None, now: datetime
 ) -> None:
-    await attempts_repo.record_attempt(db, account_key=account_key, ip_address=ip_address, succeeded=succeeded, at=now)
-
-
-async def serialize_attempts(db: AsyncSession, account_key: str) -> None:
-    """Hold the account's attempt lock for the rest of the transaction (exact counts under load)."""
+    """Lock, check both budgets (TooManyRequests) and record the attempt — in the caller's (short)
+    transaction, before the password is verified."""
+    if ip_address is not None:
+        await attempts_repo.lock_address(db, ip_address)
     await attempts_repo.lock_account(db, account_key)
+    await check_login_allowed(db, settings, account_key=account_key, ip_address=ip_address, now=now)
+    await attempts_repo.record_attempt(db, account_key=account_key, ip_address=ip_address, succeeded=False, at=now)
+
+
+async def record_success(db: AsyncSession, *, account_key: str, ip_address: str | None, now: datetime) -> None:
+    """The admitted attempt's password was right (and the account active): the streak ends."""
+    await attempts_repo.record_attempt(db, account_key=account_key, ip_address=ip_address, succeeded=True, at=now)

@@ -206,24 +206,17 @@ async def change_password(
     if credential is None:
         raise UserNotFound()
     new = check_new_password(new_password, email=credential.email, pointer="/body/new_password")
-    await throttling.serialize_attempts(db, credential.email)
-    await throttling.check_login_allowed(
-        db, settings, account_key=credential.email, ip_address=client.ip_address, now=now
-    )
+    key = throttling.throttle_key(settings, credential.email)
+    await throttling.admit_attempt(db, settings, account_key=key, ip_address=client.ip_address, now=now)
     hasher = passwords(settings)
-    ok = await hasher.verify(credential.password_hash, normalize_password(current_password))
-    await throttling.record_attempt(
-        db, account_key=credential.email, ip_address=client.ip_address, succeeded=ok, now=now
-    )
-    if not ok:
+    async with hasher.admission():
+        ok = await hasher.verify(credential.password_hash, normalize_password(current_password))
+        new_hash = await hasher.hash(new) if ok else None
+    if not ok or new_hash is None:
         return Refused(InvalidCurrentPassword(pointer="/body/current_password"))
+    await throttling.record_success(db, account_key=key, ip_address=client.ip_address, now=now)
     await users_repo.add_credential(
-        db,
-        user_id=user_id,
-        email=credential.email,
-        password_hash=await hasher.hash(new),
-        at=now,
-        actor_id=principal.user_id,
+        db, user_id=user_id, email=credential.email, password_hash=new_hash, at=now, actor_id=principal.user_id
     )
     await end_sessions(
         db,

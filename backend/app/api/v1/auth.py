@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from app.api.client import ClientDep
-from app.api.deps import BearerToken, ClockDep, CurrentPrincipal, SessionDep, SettingsDep
+from app.api.deps import BearerToken, ClockDep, CurrentPrincipal, SessionDep, SettingsDep, TransactionsDep
 from app.api.outcomes import refusal_response
 from app.schemas.auth import (
     LogoutBody,
@@ -87,6 +87,7 @@ _TOKEN_BODY = {
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "`invalid_credentials` — the same for unknown email, wrong password, inactive account"},
     429: {"description": "`too_many_requests` with `Retry-After` — whatever the password"},
+    503: {"description": "`server_busy` with `Retry-After` — too many logins waiting for password hashing"},
 }
 
 
@@ -109,11 +110,13 @@ async def register(body: UserRegister, db: SessionDep, settings: SettingsDep, cl
 
 
 @router.post("/token", response_model=TokenRead, openapi_extra=_TOKEN_BODY, responses=_ERRORS)
-async def log_in(request: Request, db: SessionDep, settings: SettingsDep, clock: ClockDep, client: ClientDep) -> Any:
+async def log_in(
+    request: Request, transactions: TransactionsDep, settings: SettingsDep, clock: ClockDep, client: ClientDep
+) -> Any:
     """Log in with the OAuth2 password form or JSON; optionally straight into an organization."""
     body = await _login_body(request)
     outcome = await auth.login(
-        db,
+        transactions,
         settings,
         email=body.email,
         password=body.password,
