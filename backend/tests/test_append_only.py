@@ -135,12 +135,20 @@ async def _insert_sample_row(db: AsyncSession, table: Table, parents: dict[str, 
 
 @pytest.fixture
 async def parents(db: AsyncSession) -> dict[str, uuid.UUID]:
-    """One user, one organization, one session: the rows every other table refers to."""
+    """One user, one organization, one session, one API key: the rows every other table refers to."""
     user_id, org_id, session_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     await db.execute(text("INSERT INTO users (id) VALUES (:id)"), {"id": user_id})
     await db.execute(text("INSERT INTO organizations (id, created_by) VALUES (:id, :u)"), {"id": org_id, "u": user_id})
     await db.execute(text("INSERT INTO sessions (id, user_id) VALUES (:id, :u)"), {"id": session_id, "u": user_id})
-    return {"users": user_id, "organizations": org_id, "sessions": session_id}
+    key_id = uuid.uuid4()
+    await db.execute(
+        text(
+            "INSERT INTO api_keys (id, organization_id, name, prefix, secret_hash, permissions, created_by, created_at) "
+            "VALUES (:id, :o, 'k', '0123456789ab', repeat('0', 64), ARRAY['members:read'], :u, now())"
+        ),
+        {"id": key_id, "o": org_id, "u": user_id},
+    )
+    return {"users": user_id, "organizations": org_id, "sessions": session_id, "api_keys": key_id}
 
 
 def _assert_rejected_by_trigger(exc: pytest.ExceptionInfo[DBAPIError], table: str, op: str) -> None:

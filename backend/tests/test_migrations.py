@@ -125,7 +125,8 @@ async def test_every_check_constraint_matches_its_model(engine: AsyncEngine) -> 
     """Autogenerate does not compare CHECK constraints either: the allowed kinds must agree."""
     expected: dict[str, set[str]] = {}
     for table in Base.metadata.tables.values():
-        for constraint in table.constraints:
+        column_level = [c for column in table.columns for c in column.constraints]
+        for constraint in [*table.constraints, *column_level]:
             sqltext = getattr(constraint, "sqltext", None)
             if sqltext is not None:
                 expected[str(constraint.name)] = set(re.findall(r"'([^']+)'", str(sqltext)))

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.security import OAuth2PasswordBearer
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import Clock
@@ -16,6 +16,7 @@ from app.core.database import Transactions, get_db, get_transactions
 from app.core.errors import NotAuthenticated
 from app.repositories.sessions import Principal
 from app.services import policies
+from app.services.api_keys import AmbiguousCredentials, ApiKeyNotAllowed, key_context
 from app.services.organizations import org_context
 from app.services.permissions import Permission
 from app.services.policies import OrgContext
@@ -23,6 +24,12 @@ from app.services.principal import authenticate
 
 # tokenUrl makes Swagger UI's "Authorize" button log in with the password form.
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+# Declared on the org-scoped routes only, so Swagger UI offers the key where it can be used.
+api_key_scheme = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    description="An organization's API key (`tnc_…`), for that organization's routes only.",
+)
 
 
 # Dependencies are `async def` even when they do not await: FastAPI runs a plain `def` dependency
@@ -43,12 +50,29 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 TransactionsDep = Annotated[Transactions, Depends(get_transactions)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 BearerToken = Annotated[str | None, Depends(oauth2_scheme)]
+ApiKeyHeader = Annotated[str | None, Depends(api_key_scheme)]
+
+
+def _credentials(request: Request) -> tuple[bool, bool]:
+    """(Authorization sent, X-API-Key sent); both → 400 `ambiguous_credentials`."""
+    has_token, has_key = "authorization" in request.headers, "x-api-key" in request.headers
+    if has_token and has_key:
+        raise AmbiguousCredentials()
+    return has_token, has_key
+
+
+async def refuse_api_key(request: Request) -> None:
+    """User routes (`/auth/*`, `/users/*`, `/organizations` list and create): no API key."""
+    _, has_key = _credentials(request)
+    if has_key:
+        raise ApiKeyNotAllowed()
 
 
 async def get_current_principal(
-    db: SessionDep, settings: SettingsDep, clock: ClockDep, token: BearerToken
+    request: Request, db: SessionDep, settings: SettingsDep, clock: ClockDep, token: BearerToken
 ) -> Principal:
     """The caller of a request that is not scoped to one organization (one query)."""
+    await refuse_api_key(request)
     if not token:
         raise NotAuthenticated()
     return await authenticate(db, settings, token=token, now=clock.now())
@@ -61,7 +85,13 @@ CurrentPrincipal = Annotated[Principal, Depends(get_current_principal)]
 
 
 async def get_org_context(
-    org_id: uuid.UUID, db: SessionDep, settings: SettingsDep, clock: ClockDep, token: BearerToken
+    org_id: uuid.UUID,
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    token: BearerToken,
+    api_key: ApiKeyHeader,
 ) -> OrgContext:
     """The one guard of every `/organizations/{org_id}/…` route.
 
@@ -70,10 +100,17 @@ async def get_org_context(
     org-scoped read costs this query plus its own. Unknown and invisible organizations get the
     same 404; the per-action rules (status, permission table) are applied by the service.
     The token's `org` claim plays no part: standing is re-read on every request.
+
+    With `X-API-Key` instead of a token, the key's liveness, expiry, permissions and its
+    organization's standing come from ONE query as well (`load_key_principal`); another
+    organization's id answers 404.
     """
+    _, has_key = _credentials(request)
+    now = clock.now()
+    if has_key:
+        return await key_context(db, key=api_key or "", organization_id=org_id, now=now)
     if not token:
         raise NotAuthenticated()
-    now = clock.now()
     principal = await authenticate(db, settings, token=token, now=now, organization_id=org_id)
     return org_context(principal, now=now)
 

@@ -1,5 +1,6 @@
 """Every table, so `Base.metadata` is complete wherever models are imported."""
 
+from app.models.api_key import ApiKey, ApiKeyRevocation, ApiKeyUse
 from app.models.auth import LoginAttempt, Session, SessionRevocation, SessionRotation
 from app.models.base import AppendOnly, Base
 from app.models.organization import (
@@ -23,6 +24,9 @@ from app.models.user import (
 )
 
 __all__ = [
+    "ApiKey",
+    "ApiKeyRevocation",
+    "ApiKeyUse",
     "AppendOnly",
     "Base",
     "LoginAttempt",

@@ -38,6 +38,20 @@ class AppendOnly:
         return mapped_column(UUID(as_uuid=True), ForeignKey("users.id"), nullable=True)
 
 
+class KeyActed:
+    """Facts of an organization may be made through an API key (SPEC §11): then
+    `actor_api_key_id` names the key and `actor_id` is null; both null is the system."""
+
+    @declared_attr
+    def actor_api_key_id(cls) -> Mapped[uuid.UUID | None]:
+        return mapped_column(
+            UUID(as_uuid=True),
+            ForeignKey("api_keys.id"),
+            CheckConstraint("actor_id IS NULL OR actor_api_key_id IS NULL", name="one_actor"),
+            nullable=True,
+        )
+
+
 def latest_indexes(table: str, *include: str, key: str = "user_id") -> tuple[Index, Index]:
     """`latest` and `as of T` indexes for a fact table keyed by `key` (comma-separated columns).
 

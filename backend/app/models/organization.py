@@ -7,7 +7,7 @@ from sqlalchemy import DateTime, ForeignKey, Index, String, Text, func, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import AppendOnly, Base, kind_check, latest_indexes
+from app.models.base import AppendOnly, Base, KeyActed, kind_check, latest_indexes
 
 
 class Organization(Base):
@@ -31,7 +31,8 @@ ORG_USER = "organization_id,user_id"
 
 
 def history_index(table: str) -> Index:
-    """One organization's facts newest first, for the `/events` feed (migration 0002).
+    """One organization's facts newest first, for the `/events` feed (migration 0002; the key
+    actor joined the INCLUDE list in 0005).
 
     The per-(org, user) indexes cannot serve "this organization, by time" without reading and
     sorting the organization's whole history; this one reads one page.
@@ -41,11 +42,11 @@ def history_index(table: str) -> Index:
         "organization_id",
         text("occurred_at DESC"),
         text("id DESC"),
-        postgresql_include=["user_id", "kind", "actor_id"],
+        postgresql_include=["user_id", "kind", "actor_id", "actor_api_key_id"],
     )
 
 
-class OrganizationProfile(AppendOnly, Base):
+class OrganizationProfile(KeyActed, AppendOnly, Base):
     __tablename__ = "organization_profile"
     __table_args__ = (*latest_indexes("organization_profile", key=ORG),)
 
@@ -54,7 +55,7 @@ class OrganizationProfile(AppendOnly, Base):
     description: Mapped[str | None] = mapped_column(Text)
 
 
-class OrganizationActiveStatus(AppendOnly, Base):
+class OrganizationActiveStatus(KeyActed, AppendOnly, Base):
     __tablename__ = "organization_active_status"
     __table_args__ = (
         *latest_indexes("organization_active_status", "kind", key=ORG),
@@ -65,7 +66,7 @@ class OrganizationActiveStatus(AppendOnly, Base):
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
 
 
-class OrganizationSuspension(AppendOnly, Base):
+class OrganizationSuspension(KeyActed, AppendOnly, Base):
     __tablename__ = "organization_suspensions"
     __table_args__ = (*latest_indexes("organization_suspensions", "kind", key=ORG), kind_check("suspended", "lifted"))
 
@@ -74,7 +75,7 @@ class OrganizationSuspension(AppendOnly, Base):
     reason: Mapped[str | None] = mapped_column(Text)
 
 
-class OrganizationArchive(AppendOnly, Base):
+class OrganizationArchive(KeyActed, AppendOnly, Base):
     __tablename__ = "organization_archives"
     __table_args__ = (*latest_indexes("organization_archives", "kind", key=ORG), kind_check("archived", "restored"))
 
@@ -82,7 +83,7 @@ class OrganizationArchive(AppendOnly, Base):
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
 
 
-class OrganizationMember(AppendOnly, Base):
+class OrganizationMember(KeyActed, AppendOnly, Base):
     __tablename__ = "organization_members"
     __table_args__ = (
         *latest_indexes("organization_members", "kind", key=ORG_USER),
@@ -103,7 +104,7 @@ class OrganizationMember(AppendOnly, Base):
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
 
 
-class OrganizationAdmin(AppendOnly, Base):
+class OrganizationAdmin(KeyActed, AppendOnly, Base):
     __tablename__ = "organization_admins"
     __table_args__ = (
         *latest_indexes("organization_admins", "kind", key=ORG_USER),
@@ -116,7 +117,7 @@ class OrganizationAdmin(AppendOnly, Base):
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
 
 
-class OrganizationOwner(AppendOnly, Base):
+class OrganizationOwner(KeyActed, AppendOnly, Base):
     __tablename__ = "organization_owners"
     __table_args__ = (*latest_indexes("organization_owners", "user_id", key=ORG),)
 

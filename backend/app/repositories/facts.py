@@ -59,9 +59,20 @@ async def latest(db: AsyncSession, model: type[F], key: Mapping[str, Any], as_of
 
 
 async def append(
-    db: AsyncSession, model: type[F], *, occurred_at: datetime, actor_id: UUID | None, **values: Any
+    db: AsyncSession,
+    model: type[F],
+    *,
+    occurred_at: datetime,
+    actor_id: UUID | None,
+    actor_api_key_id: UUID | None = None,
+    **values: Any,
 ) -> int:
-    """Insert one fact and return its id. The only way rows get into fact tables."""
+    """Insert one fact and return its id. The only way rows get into fact tables.
+
+    `actor_api_key_id` (organization facts only, `models.base.KeyActed`): the API key that acted.
+    """
+    if actor_api_key_id is not None:
+        values["actor_api_key_id"] = actor_api_key_id
     stmt = insert(model).values(occurred_at=occurred_at, actor_id=actor_id, **values).returning(model.id)
     return (await db.execute(stmt)).scalar_one()
 

@@ -75,22 +75,16 @@ class Lifecycle:
         at: datetime,
         actor_id: uuid.UUID | None,
         reason: str | None = None,
+        actor_api_key_id: uuid.UUID | None = None,
     ) -> None:
         """Append one fact: activated/deactivated, suspended (with reason)/lifted, archived/restored."""
+        by = {"actor_id": actor_id, "actor_api_key_id": actor_api_key_id}
         if kind in ("activated", "deactivated"):
-            await append(db, self.active, occurred_at=at, actor_id=actor_id, **{self.key: subject_id}, kind=kind)
+            await append(db, self.active, occurred_at=at, **by, **{self.key: subject_id}, kind=kind)
         elif kind in ("suspended", "lifted"):
-            await append(
-                db,
-                self.suspension,
-                occurred_at=at,
-                actor_id=actor_id,
-                **{self.key: subject_id},
-                kind=kind,
-                reason=reason,
-            )
+            await append(db, self.suspension, occurred_at=at, **by, **{self.key: subject_id}, kind=kind, reason=reason)
         elif kind in ("archived", "restored"):
-            await append(db, self.archive, occurred_at=at, actor_id=actor_id, **{self.key: subject_id}, kind=kind)
+            await append(db, self.archive, occurred_at=at, **by, **{self.key: subject_id}, kind=kind)
         else:
             raise ValueError(f"not a lifecycle fact: {kind!r}")
 

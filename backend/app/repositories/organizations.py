@@ -56,12 +56,14 @@ async def add_profile(
     description: str | None,
     at: datetime,
     actor_id: uuid.UUID | None,
+    actor_api_key_id: uuid.UUID | None = None,
 ) -> None:
     await append(
         db,
         OrganizationProfile,
         occurred_at=at,
         actor_id=actor_id,
+        actor_api_key_id=actor_api_key_id,
         organization_id=organization_id,
         name=name,
         description=description,
@@ -76,12 +78,14 @@ async def add_member_event(
     kind: str,
     at: datetime,
     actor_id: uuid.UUID | None,
+    actor_api_key_id: uuid.UUID | None = None,
 ) -> None:
     await append(
         db,
         OrganizationMember,
         occurred_at=at,
         actor_id=actor_id,
+        actor_api_key_id=actor_api_key_id,
         organization_id=organization_id,
         user_id=user_id,
         kind=kind,
@@ -96,6 +100,7 @@ async def add_admin_event(
     kind: str,
     at: datetime,
     actor_id: uuid.UUID | None,
+    actor_api_key_id: uuid.UUID | None = None,
 ) -> None:
     """`granted` or `revoked`."""
     await append(
@@ -103,6 +108,7 @@ async def add_admin_event(
         OrganizationAdmin,
         occurred_at=at,
         actor_id=actor_id,
+        actor_api_key_id=actor_api_key_id,
         organization_id=organization_id,
         user_id=user_id,
         kind=kind,
@@ -110,10 +116,22 @@ async def add_admin_event(
 
 
 async def set_owner(
-    db: AsyncSession, *, organization_id: uuid.UUID, user_id: uuid.UUID, at: datetime, actor_id: uuid.UUID | None
+    db: AsyncSession,
+    *,
+    organization_id: uuid.UUID,
+    user_id: uuid.UUID,
+    at: datetime,
+    actor_id: uuid.UUID | None,
+    actor_api_key_id: uuid.UUID | None = None,
 ) -> None:
     await append(
-        db, OrganizationOwner, occurred_at=at, actor_id=actor_id, organization_id=organization_id, user_id=user_id
+        db,
+        OrganizationOwner,
+        occurred_at=at,
+        actor_id=actor_id,
+        actor_api_key_id=actor_api_key_id,
+        organization_id=organization_id,
+        user_id=user_id,
     )
 
 
@@ -125,10 +143,17 @@ async def add_status_event(
     at: datetime,
     actor_id: uuid.UUID | None,
     reason: str | None = None,
+    actor_api_key_id: uuid.UUID | None = None,
 ) -> None:
     """Append one status fact: activated/deactivated, suspended/lifted, archived/restored."""
     await ORGANIZATION_LIFECYCLE.append(
-        db, subject_id=organization_id, kind=kind, at=at, actor_id=actor_id, reason=reason
+        db,
+        subject_id=organization_id,
+        kind=kind,
+        at=at,
+        actor_id=actor_id,
+        actor_api_key_id=actor_api_key_id,
+        reason=reason,
     )
 
 
@@ -454,14 +479,22 @@ class OrgEvent:
     rank: int
     seq: int
     type: str
-    actor_id: uuid.UUID | None
+    actor_id: uuid.UUID | None  # the user; None for a key or the system
     subject_id: uuid.UUID | None
     occurred_at: datetime
     details: dict[str, Any]
+    actor_api_key_id: uuid.UUID | None = None  # the API key that acted
 
     @property
     def id(self) -> str:
         return f"{self.source}:{self.seq}"
+
+    @property
+    def actor_type(self) -> str:
+        """`api_key`, `user` or `system` (SPEC §11)."""
+        if self.actor_api_key_id is not None:
+            return "api_key"
+        return "user" if self.actor_id is not None else "system"
 
 
 @dataclass(frozen=True, slots=True)
@@ -517,7 +550,7 @@ def _events_sql() -> str:
     # index, starting strictly below the cursor; the outer sort merges at most 7 pages.
     branches = [
         f"""(SELECT '{source}' AS source, {rank} AS rank, x.id AS seq, x.occurred_at, x.actor_id,
-        {type_} AS type, {subject} AS subject_id, {details} AS details
+        x.actor_api_key_id, {type_} AS type, {subject} AS subject_id, {details} AS details
     FROM {table} x
     WHERE x.organization_id = :org
       AND (x.occurred_at, x.id) < (CAST(:before AS timestamptz), CAST(:bound_{source} AS bigint))
@@ -526,7 +559,8 @@ def _events_sql() -> str:
         for source, rank, table, type_, subject, details in _EVENT_SOURCES
     ]
     union = "\n    UNION ALL\n    ".join(branches)
-    return f"""SELECT e.source, e.rank, e.seq, e.occurred_at, e.actor_id, e.type, e.subject_id, e.details
+    return f"""SELECT e.source, e.rank, e.seq, e.occurred_at, e.actor_id, e.actor_api_key_id, e.type, e.subject_id,
+    e.details
 FROM (
     {union}
 ) e
@@ -540,6 +574,7 @@ _EVENTS = text(_events_sql()).columns(
     sql_column("seq", BigInteger),
     sql_column("occurred_at", DateTime(timezone=True)),
     sql_column("actor_id", UUID(as_uuid=True)),
+    sql_column("actor_api_key_id", UUID(as_uuid=True)),
     sql_column("type", String),
     sql_column("subject_id", UUID(as_uuid=True)),
     sql_column("details", JSONB),
@@ -576,6 +611,7 @@ async def events_page(
             subject_id=row.subject_id,
             occurred_at=row.occurred_at,
             details=row.details or {},
+            actor_api_key_id=row.actor_api_key_id,
         )
         for row in rows
     ]

@@ -53,15 +53,34 @@ class Principal:
     org: OrgAccess | None = None
 
 
-def _org_columns(org_id: Any, user_id: Any) -> list[Any]:
-    org_key = {"organization_id": org_id}
-    member_key = {"organization_id": org_id, "user_id": user_id}
+def org_standing_columns(org_id: Any) -> list[Any]:
+    """The organization's side of a caller's standing: exists, owner, the three status facts.
+    Shared by the user principal query and the API-key one (`repositories/api_keys.py`)."""
     return [
         exists().where(Organization.id == org_id).label("org_exists"),
+        latest_column(OrganizationOwner, "user_id", {"organization_id": org_id}).label("owner_id"),
+        *ORGANIZATION_LIFECYCLE.columns(org_id, prefix="org_"),
+    ]
+
+
+def org_access(row: Any, organization_id: uuid.UUID, *, is_member: bool, is_admin: bool) -> OrgAccess:
+    """`OrgAccess` from a row with `org_standing_columns`."""
+    return OrgAccess(
+        organization_id=organization_id,
+        exists=row.org_exists,
+        is_member=is_member,
+        is_admin=is_admin,
+        owner_id=row.owner_id,
+        status=ORGANIZATION_LIFECYCLE.status_from(row, prefix="org_"),
+    )
+
+
+def _org_columns(org_id: Any, user_id: Any) -> list[Any]:
+    member_key = {"organization_id": org_id, "user_id": user_id}
+    return [
+        *org_standing_columns(org_id),
         latest_kind(OrganizationMember, member_key).label("member_kind"),
         latest_kind(OrganizationAdmin, member_key).label("admin_kind"),
-        latest_column(OrganizationOwner, "user_id", org_key).label("owner_id"),
-        *ORGANIZATION_LIFECYCLE.columns(org_id, prefix="org_"),
     ]
 
 
@@ -109,13 +128,8 @@ async def load_principal(
         return None
     org = None
     if organization_id is not None:
-        org = OrgAccess(
-            organization_id=organization_id,
-            exists=row.org_exists,
-            is_member=row.member_kind == "added",
-            is_admin=row.admin_kind == "granted",
-            owner_id=row.owner_id,
-            status=ORGANIZATION_LIFECYCLE.status_from(row, prefix="org_"),
+        org = org_access(
+            row, organization_id, is_member=row.member_kind == "added", is_admin=row.admin_kind == "granted"
         )
     return Principal(
         user_id=row.user_id,

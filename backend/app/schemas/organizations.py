@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
@@ -102,7 +102,12 @@ class OwnerRead(BaseModel):
 class EventRead(BaseModel):
     id: str = Field(description='Unique across the history, e.g. "member:123".')
     type: str
-    actor_id: uuid.UUID | None
+    actor_type: Literal["user", "api_key", "system"] = Field(
+        description="Who acted: a user, an API key of the organization, or the system."
+    )
+    actor_id: uuid.UUID | None = Field(
+        description="The user's id, or the API key's id for `api_key`; null for the system."
+    )
     subject_id: uuid.UUID | None
     occurred_at: datetime
     details: dict[str, Any]

@@ -240,14 +240,31 @@ async def load_context(
 
 
 async def _lock(db: AsyncSession, ctx: OrgContext, *user_ids: uuid.UUID) -> tuple[OrgContext, OrgStanding]:
-    """Lock the organization, then re-read the caller's standing (and `user_ids`') inside the lock."""
+    """Lock the organization, then re-read the caller's standing (and `user_ids`') inside the lock.
+
+    A key's standing is its organization's status (its permissions and liveness were read by the
+    guard in this transaction; a revocation committed meanwhile takes effect on the next request).
+    """
     if not await orgs.lock_organization(db, ctx.organization_id):
         raise OrganizationNotFound()
-    standing = await orgs.get_standing(db, ctx.organization_id, [ctx.user_id, *user_ids])
+    caller = [] if ctx.user_id is None else [ctx.user_id]
+    standing = await orgs.get_standing(db, ctx.organization_id, [*caller, *user_ids])
     if standing is None:
         raise OrganizationNotFound()
-    fresh = _context(standing, user_id=ctx.user_id, is_platform_admin=ctx.is_platform_admin, now=ctx.now)
-    return fresh, standing
+    fresh = replace(
+        ctx,
+        role=None if ctx.user_id is None else standing.role(ctx.user_id),
+        status=standing.state.status,
+        owner_id=standing.state.owner_id,
+    )
+    return policies.visible(fresh), standing
+
+
+async def lock_context(db: AsyncSession, ctx: OrgContext) -> OrgContext:
+    """Lock the organization and re-read the caller's standing inside the lock (for the
+    organization's mutations that live in other modules, e.g. API keys)."""
+    fresh, _ = await _lock(db, ctx)
+    return fresh
 
 
 async def _active_user(db: AsyncSession, user_id: uuid.UUID) -> UserState:
@@ -334,7 +351,13 @@ async def update_profile(
     new_description = state.description if description is _UNSET else description
     assert new_description is None or isinstance(new_description, str)
     await orgs.add_profile(
-        db, organization_id=state.id, name=new_name, description=new_description, at=ctx.now, actor_id=ctx.user_id
+        db,
+        organization_id=state.id,
+        name=new_name,
+        description=new_description,
+        at=ctx.now,
+        actor_id=ctx.user_id,
+        actor_api_key_id=ctx.api_key_id,
     )
     return replace(state, name=new_name, description=new_description)
 
@@ -359,7 +382,13 @@ async def add_member(
         raise AlreadyMember()
     user = await _active_user(db, user_id)
     await orgs.add_member_event(
-        db, organization_id=ctx.organization_id, user_id=user_id, kind="added", at=ctx.now, actor_id=ctx.user_id
+        db,
+        organization_id=ctx.organization_id,
+        user_id=user_id,
+        kind="added",
+        at=ctx.now,
+        actor_id=ctx.user_id,
+        actor_api_key_id=ctx.api_key_id,
     )
     return MemberEntry(user_id=user_id, display_name=user.display_name, role=policies.MEMBER, added_at=ctx.now)
 
@@ -376,10 +405,22 @@ async def remove_member(db: AsyncSession, ctx: OrgContext, *, user_id: uuid.UUID
         raise OwnerCannotLeave() if is_self else OwnerCannotBeRemoved()
     if standing.facts(user_id).is_admin:
         await orgs.add_admin_event(
-            db, organization_id=ctx.organization_id, user_id=user_id, kind="revoked", at=ctx.now, actor_id=ctx.user_id
+            db,
+            organization_id=ctx.organization_id,
+            user_id=user_id,
+            kind="revoked",
+            at=ctx.now,
+            actor_id=ctx.user_id,
+            actor_api_key_id=ctx.api_key_id,
         )
     await orgs.add_member_event(
-        db, organization_id=ctx.organization_id, user_id=user_id, kind="removed", at=ctx.now, actor_id=ctx.user_id
+        db,
+        organization_id=ctx.organization_id,
+        user_id=user_id,
+        kind="removed",
+        at=ctx.now,
+        actor_id=ctx.user_id,
+        actor_api_key_id=ctx.api_key_id,
     )
 
 
@@ -395,7 +436,13 @@ async def grant_admin(db: AsyncSession, ctx: OrgContext, *, user_id: uuid.UUID) 
         raise AlreadyAdmin()
     user = await _active_user(db, user_id)
     await orgs.add_admin_event(
-        db, organization_id=ctx.organization_id, user_id=user_id, kind="granted", at=ctx.now, actor_id=ctx.user_id
+        db,
+        organization_id=ctx.organization_id,
+        user_id=user_id,
+        kind="granted",
+        at=ctx.now,
+        actor_id=ctx.user_id,
+        actor_api_key_id=ctx.api_key_id,
     )
     return AdminEntry(user_id=user_id, display_name=user.display_name, granted_at=ctx.now)
 
@@ -410,7 +457,13 @@ async def revoke_admin(db: AsyncSession, ctx: OrgContext, *, user_id: uuid.UUID)
     if not standing.facts(user_id).is_admin:
         raise NotAnAdmin()
     await orgs.add_admin_event(
-        db, organization_id=ctx.organization_id, user_id=user_id, kind="revoked", at=ctx.now, actor_id=ctx.user_id
+        db,
+        organization_id=ctx.organization_id,
+        user_id=user_id,
+        kind="revoked",
+        at=ctx.now,
+        actor_id=ctx.user_id,
+        actor_api_key_id=ctx.api_key_id,
     )
 
 
@@ -427,15 +480,31 @@ async def transfer_ownership(db: AsyncSession, ctx: OrgContext, *, user_id: uuid
         raise AlreadyOwner()
     user = await _active_user(db, user_id)
     org_id, now, actor = ctx.organization_id, ctx.now, ctx.user_id
-    await orgs.set_owner(db, organization_id=org_id, user_id=user_id, at=now, actor_id=actor)
+    await orgs.set_owner(
+        db, organization_id=org_id, user_id=user_id, at=now, actor_id=actor, actor_api_key_id=ctx.api_key_id
+    )
     if not facts.is_admin:
-        await orgs.add_admin_event(db, organization_id=org_id, user_id=user_id, kind="granted", at=now, actor_id=actor)
+        await orgs.add_admin_event(
+            db,
+            organization_id=org_id,
+            user_id=user_id,
+            kind="granted",
+            at=now,
+            actor_id=actor,
+            actor_api_key_id=ctx.api_key_id,
+        )
     if previous is not None:
         # The owner always holds a grant; re-grant only if an older history says otherwise.
         before = standing if previous in standing.users else await orgs.get_standing(db, org_id, [previous])
         if before is not None and not before.facts(previous).is_admin:
             await orgs.add_admin_event(
-                db, organization_id=org_id, user_id=previous, kind="granted", at=now, actor_id=actor
+                db,
+                organization_id=org_id,
+                user_id=previous,
+                kind="granted",
+                at=now,
+                actor_id=actor,
+                actor_api_key_id=ctx.api_key_id,
             )
     return OwnerEntry(user_id=user_id, display_name=user.display_name, since=now)
 
@@ -459,7 +528,13 @@ async def _change_status(db: AsyncSession, ctx: OrgContext, action: Action, *, r
     if conflict:
         raise error()
     await orgs.add_status_event(
-        db, organization_id=ctx.organization_id, kind=kind, at=ctx.now, actor_id=ctx.user_id, reason=reason
+        db,
+        organization_id=ctx.organization_id,
+        kind=kind,
+        at=ctx.now,
+        actor_id=ctx.user_id,
+        actor_api_key_id=ctx.api_key_id,
+        reason=reason,
     )
     # Memberships, grants and ownership are untouched: lifting a status brings them all back.
     state = await orgs.get_org_state(db, ctx.organization_id)

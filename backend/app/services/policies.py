@@ -12,7 +12,8 @@ the rules that read it:
 - named special cases: `can_remove_member` (leaving needs no permission; removing an admin also
   needs `admins:revoke`, since their grant goes with them), platform administrators (every
   permission; suspended organizations still admit their reads and lifecycle actions),
-  `can_see` (archived: invisible but to the owner and platform admins).
+  `can_see` (archived: invisible but to the owner and platform admins), API keys (their own
+  permissions; nothing at all while their organization is suspended, 404 once archived).
 """
 
 from __future__ import annotations
@@ -58,29 +59,41 @@ class OrgContext:
     """The caller inside one organization, as the guard (or the organization lock) found it."""
 
     organization_id: uuid.UUID
-    user_id: uuid.UUID
-    role: str | None  # owner | admin | member | None (platform admin who is not a member)
+    user_id: uuid.UUID | None  # None: an API key acts (`api_key_id`)
+    role: str | None  # owner | admin | member | None (platform admin who is not a member; a key)
     is_platform_admin: bool
     status: str  # active | inactive | suspended | archived
     owner_id: uuid.UUID | None
     now: datetime
+    api_key_id: uuid.UUID | None = None
+    key_permissions: frozenset[Permission] = frozenset()
 
     @property
     def is_owner(self) -> bool:
         return self.role == OWNER
 
     @property
+    def is_api_key(self) -> bool:
+        return self.api_key_id is not None
+
+    @property
     def permissions(self) -> frozenset[Permission]:
-        """What the caller may do here: every permission for platform admins, else their role's."""
+        """What the caller may do here: a key's own permissions; every permission for platform
+        admins; else their role's."""
+        if self.api_key_id is not None:
+            return self.key_permissions
         if self.is_platform_admin:
             return ALL_PERMISSIONS
         return role_permissions(self.role)
 
 
 def can_see(ctx: OrgContext) -> bool:
-    """Members see their organization; an archived one only its owner. Platform admins see all."""
+    """Members see their organization; an archived one only its owner. Platform admins see all.
+    A key sees its own organization (the guard checked it is this one) until it is archived."""
     if ctx.is_platform_admin:
         return True
+    if ctx.is_api_key:
+        return ctx.status != ARCHIVED
     if ctx.role is None:
         return False
     return ctx.status != ARCHIVED or ctx.role == OWNER
@@ -177,9 +190,12 @@ def admit(ctx: OrgContext, permission: Permission, *, allowed: bool | None = Non
     """The guard's check: suspended (403 organization_suspended), then the permission (403
     forbidden; `allowed` overrides the catalog for a named special case). Visibility (404) was
     settled when `ctx` was made."""
-    suspended = ctx.status == SUSPENDED and permission != Permission.ORGANIZATION_READ
-    if suspended and not (ctx.is_platform_admin and permission in _PLATFORM_WHILE_SUSPENDED):
-        raise OrganizationSuspended()
+    if ctx.status == SUSPENDED:
+        # Members may still read the organization itself; a key stops working altogether.
+        member_read = permission == Permission.ORGANIZATION_READ and not ctx.is_api_key
+        platform = ctx.is_platform_admin and permission in _PLATFORM_WHILE_SUSPENDED
+        if not (member_read or platform):
+            raise OrganizationSuspended()
     if not (permission in ctx.permissions if allowed is None else allowed):
         raise Forbidden()
 

@@ -74,7 +74,8 @@ def _event(event: OrgEvent) -> EventRead:
     return EventRead(
         id=event.id,
         type=event.type,
-        actor_id=event.actor_id,
+        actor_type=event.actor_type,
+        actor_id=event.actor_api_key_id or event.actor_id,
         subject_id=event.subject_id,
         occurred_at=event.occurred_at,
         details=event.details,

@@ -1,0 +1,229 @@
+"""API keys (SPEC §11) end to end: create (shown once, stored as a hash), use, list, revoke;
+escalation refused; keys never reach user routes; events name the key; uses once a minute."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import timedelta
+
+import httpx
+from factories import bearer, create_user, issue_token
+from org_factories import API, join, make_org, set_status
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.clock import FrozenClock
+from app.core.config import Settings
+from app.models import ApiKeyUse
+
+
+def key_header(key: str) -> dict[str, str]:
+    return {"X-API-Key": key}
+
+
+def error_code(response: httpx.Response) -> str:
+    return response.json()["errors"][0]["code"]
+
+
+async def owner_and_org(
+    db: AsyncSession, settings: Settings, clock: FrozenClock
+) -> tuple[uuid.UUID, uuid.UUID, dict[str, str]]:
+    owner = await create_user(db, now=clock.now())
+    org = await make_org(db, owner, clock.now())
+    return owner, org, bearer(await issue_token(db, settings, user_id=owner, now=clock.now()))
+
+
+async def create_key(
+    client: httpx.AsyncClient, org: uuid.UUID, headers: dict[str, str], *permissions: str, **extra: object
+) -> httpx.Response:
+    body = {"name": "sync worker", "permissions": list(permissions), **extra}
+    return await client.post(f"{API}/{org}/api-keys", json=body, headers=headers)
+
+
+async def test_the_done_when_walkthrough(
+    db: AsyncSession, settings: Settings, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    """Issue 9's 'done when': create with members:read + members:add, add a member with the key,
+    see it in /events as the key, revoke, next request 401; never another org nor /auth/me."""
+    owner, org, owner_headers = await owner_and_org(db, settings, clock)
+    newcomer = await create_user(db, now=clock.now())
+
+    created = await create_key(client, org, owner_headers, "members:read", "members:add")
+    assert created.status_code == 201, created.text
+    body = created.json()
+    key = body["key"]
+    assert key.startswith(f"tnc_{body['prefix']}_") and len(key.split("_", 2)[-1]) == 43  # 32 bytes
+    assert body["permissions"] == ["members:read", "members:add"]
+    assert body["created_by"] == str(owner) and body["revoked_at"] is None and body["last_used_at"] is None
+
+    stored = (
+        await db.execute(text("SELECT secret_hash FROM api_keys WHERE id = :id"), {"id": body["id"]})
+    ).scalar_one()
+    assert stored == hashlib.sha256(key.encode()).hexdigest()
+    listed = (await client.get(f"{API}/{org}/api-keys", headers=owner_headers)).json()["items"]
+    assert [k["id"] for k in listed] == [body["id"]]
+    assert "key" not in listed[0] and key not in str(listed) and stored not in str(listed)
+
+    clock.advance(seconds=1)
+    added = await client.post(f"{API}/{org}/members", json={"user_id": str(newcomer)}, headers=key_header(key))
+    assert added.status_code == 201, added.text
+    members = await client.get(f"{API}/{org}/members", headers=key_header(key))
+    assert str(newcomer) in [m["user_id"] for m in members.json()["items"]]
+
+    events = (await client.get(f"{API}/{org}/events", headers=owner_headers)).json()["items"]
+    assert events[0]["type"] == "member.added"
+    assert events[0]["actor_type"] == "api_key" and events[0]["actor_id"] == body["id"]
+    assert {e["actor_type"] for e in events[1:]} == {"user"}
+
+    other_owner = await create_user(db, now=clock.now())
+    other_org = await make_org(db, other_owner, clock.now())
+    response = await client.get(f"{API}/{other_org}/members", headers=key_header(key))
+    assert response.status_code == 404 and error_code(response) == "organization_not_found"
+    response = await client.get("/api/v1/auth/me", headers=key_header(key))
+    assert response.status_code == 403 and error_code(response) == "api_key_not_allowed"
+
+    revoked = await client.delete(f"{API}/{org}/api-keys/{body['id']}", headers=owner_headers)
+    assert revoked.status_code == 204
+    response = await client.get(f"{API}/{org}/members", headers=key_header(key))
+    assert response.status_code == 401 and error_code(response) == "invalid_api_key"
+    listed = (await client.get(f"{API}/{org}/api-keys", headers=owner_headers)).json()["items"]
+    assert listed[0]["revoked_at"] is not None
+    again = await client.delete(f"{API}/{org}/api-keys/{body['id']}", headers=owner_headers)
+    assert again.status_code == 204  # revoking twice changes nothing
+
+
+async def test_escalation_is_refused(
+    db: AsyncSession, settings: Settings, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    _owner, org, owner_headers = await owner_and_org(db, settings, clock)
+    admin, member = await create_user(db, now=clock.now()), await create_user(db, now=clock.now())
+    await join(db, org, admin, clock.now(), admin=True)
+    await join(db, org, member, clock.now())
+    admin_headers = bearer(await issue_token(db, settings, user_id=admin, now=clock.now()))
+    member_headers = bearer(await issue_token(db, settings, user_id=member, now=clock.now()))
+
+    response = await create_key(client, org, admin_headers, "members:read", "ownership:transfer")
+    assert response.status_code == 403 and error_code(response) == "permission_escalation"
+    assert response.json()["errors"][0]["meta"] == {"not_held": ["ownership:transfer"]}
+    response = await create_key(client, org, owner_headers, "organization:suspend")
+    assert response.status_code == 403 and error_code(response) == "permission_escalation"
+    response = await create_key(client, org, member_headers, "members:read")
+    assert response.status_code == 403 and error_code(response) == "forbidden"
+    response = await create_key(client, org, owner_headers, "members:read", "members:fly")
+    assert response.status_code == 422
+    assert "members:fly" not in response.text  # the 422 body never echoes input
+    response = await create_key(client, org, owner_headers)
+    assert response.status_code == 422
+    response = await create_key(client, org, owner_headers, "api_keys:create")
+    assert response.status_code == 422 and error_code(response) == "permission_not_grantable"
+    response = await create_key(
+        client, org, owner_headers, "members:read", expires_at=(clock.now() - timedelta(seconds=1)).isoformat()
+    )
+    assert response.status_code == 422
+    assert (await create_key(client, org, owner_headers, "ownership:transfer")).status_code == 201
+    assert (await create_key(client, org, admin_headers, "members:add", "api_keys:revoke")).status_code == 201
+
+    # A key holding api_keys:revoke and members:add still cannot mint keys.
+    key = (await create_key(client, org, admin_headers, "api_keys:read", "api_keys:revoke")).json()["key"]
+    response = await create_key(client, org, key_header(key), "api_keys:read")
+    assert response.status_code == 403 and error_code(response) == "forbidden"
+
+
+async def test_a_key_never_reaches_user_routes(
+    db: AsyncSession, settings: Settings, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    owner, org, owner_headers = await owner_and_org(db, settings, clock)
+    key = (await create_key(client, org, owner_headers, "members:read")).json()["key"]
+    routes = [
+        ("GET", "/api/v1/auth/me", None),
+        ("GET", "/api/v1/auth/sessions", None),
+        ("POST", "/api/v1/auth/logout", None),
+        ("POST", "/api/v1/auth/switch-organization", {"organization_id": str(org)}),
+        ("POST", "/api/v1/auth/token", {"email": "a@example.com", "password": "x" * 12}),
+        ("POST", "/api/v1/auth/refresh", {"refresh_token": "x"}),
+        ("POST", "/api/v1/auth/register", {"email": "b@example.com", "password": "y" * 16, "display_name": "B"}),
+        ("GET", f"/api/v1/users/{owner}", None),
+        ("PATCH", f"/api/v1/users/{owner}/profile", {"display_name": "K"}),
+        ("GET", API, None),
+        ("POST", API, {"name": "Key Corp"}),
+    ]
+    for method, url, body in routes:
+        response = await client.request(method, url, json=body, headers=key_header(key))
+        assert response.status_code == 403 and error_code(response) == "api_key_not_allowed", (url, response.text)
+        both = await client.request(method, url, json=body, headers={**key_header(key), **owner_headers})
+        assert both.status_code == 400 and error_code(both) == "ambiguous_credentials", (url, both.text)
+    both = await client.get(f"{API}/{org}/members", headers={**key_header(key), **owner_headers})
+    assert both.status_code == 400 and error_code(both) == "ambiguous_credentials"
+
+
+async def test_unknown_malformed_expired_keys_and_org_status(
+    db: AsyncSession, settings: Settings, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    _owner, org, owner_headers = await owner_and_org(db, settings, clock)
+    expires = clock.now() + timedelta(hours=1)
+    created = (
+        await create_key(
+            client, org, owner_headers, "organization:read", "members:read", expires_at=expires.isoformat()
+        )
+    ).json()
+    key = created["key"]
+    url = f"{API}/{org}"
+    for bad in (
+        "",
+        "nope",
+        "tnc_0123456789ab_" + "A" * 43,
+        key[:-1] + ("B" if key[-1] != "B" else "C"),
+        key + "x",
+        "é" * 10,
+    ):
+        response = await client.get(url, headers={"X-API-Key": bad} if bad.isascii() else {"X-API-Key": bad.encode()})
+        assert response.status_code == 401 and error_code(response) == "invalid_api_key", bad
+    assert (await client.get(url, headers=key_header(key))).status_code == 200
+
+    await set_status(db, org, "deactivated", clock.now())
+    assert (await client.get(url, headers=key_header(key))).status_code == 200  # inactive: read-only
+    await set_status(db, org, "suspended", clock.now())
+    response = await client.get(url, headers=key_header(key))
+    assert response.status_code == 403 and error_code(response) == "organization_suspended"
+    await set_status(db, org, "lifted", clock.now())
+    await set_status(db, org, "archived", clock.now())
+    response = await client.get(url, headers=key_header(key))
+    assert response.status_code == 404 and error_code(response) == "organization_not_found"
+    await set_status(db, org, "restored", clock.now())
+    assert (await client.get(url, headers=key_header(key))).status_code == 200
+
+    clock.advance(hours=1)
+    response = await client.get(url, headers=key_header(key))
+    assert response.status_code == 401 and error_code(response) == "invalid_api_key"
+
+
+async def test_last_used_at_is_written_at_most_once_a_minute(
+    db: AsyncSession, settings: Settings, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    _owner, org, owner_headers = await owner_and_org(db, settings, clock)
+    created = (await create_key(client, org, owner_headers, "members:read")).json()
+
+    async def uses() -> int:
+        count = select(func.count()).select_from(ApiKeyUse).where(ApiKeyUse.api_key_id == uuid.UUID(created["id"]))
+        return (await db.execute(count)).scalar_one()
+
+    for _ in range(3):
+        assert (await client.get(f"{API}/{org}/members", headers=key_header(created["key"]))).status_code == 200
+        clock.advance(seconds=5)
+    assert await uses() == 1
+    await client.get(f"{API}/{org}/events", headers=key_header(created["key"]))  # 403: rolled back, not a use
+    clock.advance(minutes=1)
+    assert (await client.get(f"{API}/{org}/members", headers=key_header(created["key"]))).status_code == 200
+    assert await uses() == 2
+    listed = (await client.get(f"{API}/{org}/api-keys", headers=owner_headers)).json()["items"]
+    assert listed[0]["last_used_at"] == clock.now().isoformat().replace("+00:00", "Z")
+
+
+async def test_permissions_of_a_key(
+    db: AsyncSession, settings: Settings, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    _owner, org, owner_headers = await owner_and_org(db, settings, clock)
+    key = (await create_key(client, org, owner_headers, "members:read", "organization:read")).json()["key"]
+    body = (await client.get(f"{API}/{org}/permissions", headers=key_header(key))).json()
+    assert body == {"role": None, "is_platform_admin": False, "permissions": ["organization:read", "members:read"]}
