@@ -211,19 +211,33 @@ async def test_login_into_an_organization_and_switching(
     assert sorted(m["id"] for m in me["memberships"]) == sorted([str(first), str(second)])
     assert {m["role"] for m in me["memberships"]} == {"owner"}
 
+    # With the access token alone: a new access token carrying the organization, no refresh token.
     switched = await client.post(
         f"{API}/auth/switch-organization", json={"organization_id": str(second)}, headers=bearer(pair["access_token"])
     )
     assert switched.status_code == 200, switched.text
+    only_access = switched.json()
+    assert only_access["organization_id"] == str(second) and "refresh_token" not in only_access
+    me = (await client.get(f"{API}/auth/me", headers=bearer(only_access["access_token"]))).json()
+    assert me["active_organization"]["id"] == str(second)
+
+    # With the refresh token: rotated, a new pair; the previous refresh token is now used.
+    switched = await client.post(
+        f"{API}/auth/switch-organization",
+        json={"organization_id": str(second), "refresh_token": pair["refresh_token"]},
+        headers=bearer(pair["access_token"]),
+    )
+    assert switched.status_code == 200, switched.text
     new = switched.json()
-    assert new["organization_id"] == str(second)
+    assert new["organization_id"] == str(second) and new["refresh_token"]
     me = (await client.get(f"{API}/auth/me", headers=bearer(new["access_token"]))).json()
     assert me["active_organization"]["id"] == str(second)
-    # The switch was a rotation of the same session: the previous refresh token is now used.
     assert (
         me["session_id"]
         == (await client.get(f"{API}/auth/me", headers=bearer(pair["access_token"]))).json()["session_id"]
     )
+    refreshed = await client.post(f"{API}/auth/refresh", json={"refresh_token": new["refresh_token"]})
+    assert refreshed.status_code == 200 and refreshed.json()["organization_id"] == str(second)
     replay = await client.post(f"{API}/auth/refresh", json={"refresh_token": pair["refresh_token"]})
     assert replay.status_code == 401
 

@@ -51,6 +51,8 @@ class Principal:
     user_status: str
     is_platform_admin: bool
     org: OrgAccess | None = None
+    # The `org` claim of the access token of this request (set by `authenticate`): a hint only.
+    token_organization_id: uuid.UUID | None = None
 
 
 def org_standing_columns(org_id: Any) -> list[Any]:

@@ -78,6 +78,20 @@ class LogoutBody(StrictBody):
 
 class OrganizationSwitch(StrictBody):
     organization_id: uuid.UUID
+    refresh_token: RefreshTokenField | None = Field(
+        None,
+        description="The session's current refresh token: rotated, and a new pair returned. Without it: "
+        "only a new access token.",
+    )
+
+
+class AccessTokenRead(BaseModel):
+    """Switching with the access token alone: a new access token, never a refresh token."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires.")
+    organization_id: uuid.UUID | None = Field(description="The organization this access token carries.")
 
 
 class MeRead(BaseModel):

@@ -280,18 +280,57 @@ async def logout(
 # ------------------------------------------------------------------------ switch organization
 
 
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    """A new access token without a refresh token (switching with the access token alone)."""
+
+    access_token: str
+    expires_in: int
+    organization_id: uuid.UUID | None
+
+
 async def switch_organization(
-    db: AsyncSession, settings: Settings, *, principal: Principal, organization_id: uuid.UUID, now: datetime
-) -> TokenPair:
-    """A new rotation of the caller's session whose organization is `organization_id`.
+    db: AsyncSession,
+    settings: Settings,
+    *,
+    principal: Principal,
+    organization_id: uuid.UUID,
+    refresh_token: str | None,
+    now: datetime,
+) -> TokenPair | AccessToken | Refused:
+    """Make `organization_id` the caller's active organization.
+
+    With the session's current refresh token: it is rotated (the old one is now used) and a new
+    pair carrying the organization comes back — the session's active organization changes. With
+    the access token alone: only a new access token carrying the organization; no refresh token
+    (an access token never mints one — a stolen access token must not outlive its 15 minutes), and
+    the session's active organization stays as it was (a refresh returns to it).
 
     404 when the caller is not a member (or the organization is archived or unknown), 403
-    `organization_suspended` when it is suspended. The previous refresh token becomes used.
+    `organization_suspended` when it is suspended; 401 `invalid_refresh_token` for a refresh token
+    of another session, and an already-used one of this session ends the session (reuse).
     """
     refusal = await _entry_refusal(db, user_id=principal.user_id, organization_id=organization_id)
     if refusal is not None:
         raise refusal
+    if refresh_token is None:
+        access_token, expires_in = encode_access_token(
+            settings,
+            user_id=principal.user_id,
+            session_id=principal.session_id,
+            organization_id=organization_id,
+            now=now,
+        )
+        return AccessToken(access_token, expires_in, organization_id)
     await sessions_repo.lock_session(db, principal.session_id)
+    found = await sessions_repo.find_rotation(db, hash_refresh_token(refresh_token))
+    if found is None or found.session_id != principal.session_id or found.user_id != principal.user_id:
+        raise InvalidRefreshToken(pointer="/body/refresh_token")
+    if not found.is_latest:
+        await sessions_repo.revoke_session(
+            db, session_id=found.session_id, reason="reuse_detected", at=now, actor_id=None
+        )
+        return Refused(InvalidRefreshToken(pointer="/body/refresh_token"))
     return await _issue(
         db,
         settings,
@@ -308,14 +347,14 @@ MAX_ME_MEMBERSHIPS = 100
 
 
 async def me(db: AsyncSession, *, principal: Principal) -> Me:
-    """The caller, the session's active organization (None when there is none or the caller
-    left it) and the caller's memberships with their role (the first 100; `GET /organizations`
+    """The caller, the active organization of the access token (None when there is none or the
+    caller left it) and the caller's memberships with their role (the first 100; `GET /organizations`
     pages through all)."""
     user = await users_repo.get_user_state(db, principal.user_id)
     assert user is not None
     memberships = await orgs_repo.memberships_of_user(db, principal.user_id, limit=MAX_ME_MEMBERSHIPS)
     active = None
-    organization_id = principal.session_organization_id
+    organization_id = principal.token_organization_id
     if organization_id is not None:
         active = next((m for m in memberships if m.organization.id == organization_id), None)
         if active is None and len(memberships) == MAX_ME_MEMBERSHIPS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import datetime, timedelta
 
@@ -42,4 +43,4 @@ async def authenticate(
     )
     if principal is None or principal.user_status != "active" or not session_is_live(settings, principal, now):
         raise NotAuthenticated()
-    return principal
+    return dataclasses.replace(principal, token_organization_id=claims.organization_id)

@@ -13,6 +13,7 @@ from app.api.client import ClientDep
 from app.api.deps import BearerToken, ClockDep, CurrentPrincipal, SessionDep, SettingsDep, TransactionsDep
 from app.api.outcomes import refusal_response
 from app.schemas.auth import (
+    AccessTokenRead,
     LogoutBody,
     MeRead,
     OrganizationSwitch,
@@ -149,15 +150,27 @@ async def logout(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/switch-organization", response_model=TokenRead)
+@router.post("/switch-organization", response_model=TokenRead | AccessTokenRead)
 async def switch_organization(
     body: OrganizationSwitch, principal: CurrentPrincipal, db: SessionDep, settings: SettingsDep, clock: ClockDep
-) -> TokenRead:
-    """A new token pair whose access token carries this organization."""
-    pair = await auth.switch_organization(
-        db, settings, principal=principal, organization_id=body.organization_id, now=clock.now()
+) -> Any:
+    """Carry this organization: with `refresh_token`, that token is rotated and a new pair comes
+    back; with the access token alone, only a new access token (never a refresh token)."""
+    outcome = await auth.switch_organization(
+        db,
+        settings,
+        principal=principal,
+        organization_id=body.organization_id,
+        refresh_token=body.refresh_token,
+        now=clock.now(),
     )
-    return _token_read(pair)
+    if isinstance(outcome, Refused):
+        return refusal_response(outcome)
+    if isinstance(outcome, auth.AccessToken):
+        return AccessTokenRead(
+            access_token=outcome.access_token, expires_in=outcome.expires_in, organization_id=outcome.organization_id
+        )
+    return _token_read(outcome)
 
 
 @router.get("/me", response_model=MeRead)
