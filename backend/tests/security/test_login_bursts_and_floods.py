@@ -75,13 +75,22 @@ async def test_parallel_burst_from_one_address_cannot_exceed_its_budget(
     assert all(r.headers.get("retry-after") for r in responses if r.status_code == 429)
 
 
+class Gate(threading.Event):
+    """Set it to let the blocked verifications go; `entered` counts those that reached argon2."""
+
+    entered = 0
+
+
 @contextlib.contextmanager
-def hashing_blocked() -> Iterator[threading.Event]:
-    """argon2 verifications wait until the event is set (they run in the hash pool's threads)."""
-    release = threading.Event()
+def hashing_blocked() -> Iterator[Gate]:
+    """argon2 verifications wait until the gate is set (they run in the hash pool's threads)."""
+    release = Gate()
     original = Passwords._verify
+    lock = threading.Lock()
 
     def slow(self: Passwords, password_hash: str, password: str) -> bool:
+        with lock:
+            release.entered += 1
         release.wait(30)
         return original(self, password_hash, password)
 
@@ -123,9 +132,11 @@ async def test_a_login_holds_no_pooled_connection_while_argon2_runs(committed_db
                 )
                 for i in range(6)
             ]
-            await _wait_for(lambda: hasher.admitted == 6)
-            await asyncio.sleep(0.1)
-            assert engine.pool.checkedout() == 0  # six logins waiting on argon2, no connection held
+            # Two verifications reach argon2 (two workers), the other admitted logins queue for it;
+            # the sixth is throttled (one account, five failures) before any hashing.
+            await _wait_for(lambda: release.entered == 2 and hasher.admitted == 5)
+            await asyncio.sleep(0.2)
+            assert engine.pool.checkedout() == 0  # five logins waiting on argon2, no connection held
             me = await asyncio.wait_for(client.get(f"{API}/auth/me", headers=bearer(token)), timeout=5)
             assert me.status_code == 200
             release.set()
