@@ -1,4 +1,4 @@
-"""`tenancy`: serve, migrate, create-superuser, demote-superuser.
+"""`tenancy`: serve, migrate, create-superuser, demote-superuser, outbox.
 
 Without DATABASE_URL every command works on the embedded PostgreSQL in TENANCY_DATA_DIR
 (default ./.tenancy): it starts it for its own duration, or joins it when `serve` already runs.
@@ -90,11 +90,62 @@ def cmd_serve(args: argparse.Namespace) -> None:
         settings = get_settings()
         settings.signing_key()  # generate the development key now, not in the first request
         app = create_app(settings)
+        _show_mail_log()
         base = f"http://{args.host}:{args.port}"
         print(f"tenancy: API docs at {base}/docs (OpenAPI: {base}/api/v1/openapi.json)", file=sys.stderr)
         with contextlib.suppress(KeyboardInterrupt, SystemExit):
             uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, **server_limits(settings))
     print("tenancy: stopped", file=sys.stderr)
+
+
+def _show_mail_log() -> None:
+    """Mail lines (sent, failed, or — without SMTP_URL — the link) on stderr beside uvicorn's."""
+    import logging
+
+    mail_log = logging.getLogger("tenancy.mail")
+    if not mail_log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
+        mail_log.addHandler(handler)
+        mail_log.setLevel(logging.INFO)
+        mail_log.propagate = False
+
+
+async def _print_outbox(url: str, limit: int) -> None:
+    from app.core.database import make_engine, make_sessionmaker
+    from app.repositories.outbox import latest_messages
+
+    engine = make_engine(url, pool_size=1)
+    try:
+        async with make_sessionmaker(engine)() as db:
+            rows = await latest_messages(db, limit=limit)
+    finally:
+        await engine.dispose()
+    if not rows:
+        print("the outbox is empty")
+        return
+    for row in rows:
+        m = row.message
+        state = row.delivery or "not sent"
+        if row.delivery == "failed":
+            state = f"failed ({row.error}); " + (
+                f"next attempt {row.next_attempt_at:%Y-%m-%d %H:%M:%S}" if row.next_attempt_at else "given up"
+            )
+        print(f"#{m.id}  {m.created_at:%Y-%m-%d %H:%M:%S}  to {m.recipient}  [{state}]")
+        print(f"    {m.subject}")
+        print(f"    {m.link or '(no link)'}")
+
+
+def cmd_outbox(args: argparse.Namespace) -> None:
+    import asyncio
+
+    from app.core.migrations import upgrade
+
+    if args.limit < 1:
+        sys.exit("error: --limit must be at least 1")
+    with database_url() as url:
+        upgrade(url)
+        asyncio.run(_print_outbox(url, args.limit))
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
@@ -237,6 +288,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demote.add_argument("--email", required=True)
     demote.set_defaults(func=cmd_demote_superuser)
+    outbox = sub.add_parser(
+        "outbox",
+        help="print the latest outgoing emails (recipient, subject, link), newest first",
+        description="The latest messages of the outbox with their link and delivery state. Without "
+        "SMTP_URL nothing is sent: open the links from here.",
+    )
+    outbox.add_argument("--limit", type=int, default=10, help="how many messages (default 10)")
+    outbox.set_defaults(func=cmd_outbox)
     return parser
 
 

@@ -15,6 +15,7 @@ from app.core.config import Settings, get_settings
 from app.core.database import make_engine, make_sessionmaker
 from app.core.errors import install_error_handlers
 from app.core.middleware import BodySizeLimit, SecurityHeaders
+from app.services.outbox import DeliveryLoop
 
 API_PREFIX = "/api/v1"
 
@@ -29,9 +30,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        # The outbox's delivery loop runs in every serving process; requests only append messages.
+        delivery = DeliveryLoop(app.state.sessionmaker, settings, clock=app.state.clock)
+        app.state.delivery = delivery
+        delivery.start()
         try:
             yield
         finally:
+            await delivery.stop()
             await engine.dispose()
 
     app = FastAPI(

@@ -184,3 +184,27 @@ async def committed_db_url(cluster: Cluster) -> AsyncIterator[str]:
         yield url
     finally:
         await cluster.drop(name)
+
+
+@pytest.fixture(scope="session")
+def smtp_session() -> Iterator[tuple[object, int]]:
+    """A real SMTP server (aiosmtpd) on a free 127.0.0.1 port for the whole run."""
+    from mail import smtp_server
+
+    with smtp_server() as (inbox, port):
+        yield inbox, port
+
+
+@pytest.fixture
+def inbox(smtp_session):
+    """The SMTP server's inbox, emptied for this test."""
+    inbox, _ = smtp_session
+    inbox.clear()
+    inbox.refuse = False
+    inbox.delay = 0.0
+    return inbox
+
+
+@pytest.fixture
+def smtp_url(smtp_session) -> str:
+    return f"smtp://127.0.0.1:{smtp_session[1]}"

@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 MIN_JWT_KEY_BYTES = 32
 MIN_JWT_KEY_ENTROPY_BITS = 128
 _WEAK_SECRETS = {"changeme", "secret", "change-me", "changethis", "jwt-secret"}
+_LINK_SETTINGS = ("email_verify_url", "password_reset_url", "invitation_url")
 
 
 def key_weakness(key: str) -> str | None:
@@ -87,6 +88,19 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For is believed (addresses or networks); nobody else's.
     trusted_proxies: list[str] = []
 
+    # Mail (SPEC §9). No SMTP_URL: nothing is sent; messages stay in the outbox, are logged with
+    # their link, and `tenancy outbox` prints them.
+    smtp_url: str | None = None
+    mail_from: str = "Tenancy <no-reply@localhost>"
+    email_verify_url: str = "http://127.0.0.1:8000/verify-email?token={token}"
+    password_reset_url: str = "http://127.0.0.1:8000/reset-password?token={token}"
+    invitation_url: str = "http://127.0.0.1:8000/invitations/accept?token={token}"
+    email_verify_hours: int = Field(48, ge=1)
+    password_reset_minutes: int = Field(30, ge=1)
+    invitation_days: int = Field(7, ge=1)
+    email_requests_per_hour: int = Field(5, ge=1)
+    require_verified_email: bool = False
+
     @model_validator(mode="after")
     def _secret_is_strong_in_production(self) -> Settings:
         if self.environment == "production":
@@ -102,6 +116,20 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(proxy, strict=False)
             except ValueError as exc:
                 raise ValueError(f"TRUSTED_PROXIES: {proxy!r} is not an address or network") from exc
+        for name in _LINK_SETTINGS:
+            if "{token}" not in getattr(self, name):
+                raise ValueError(f"{name.upper()} must contain the {{token}} placeholder")
+        if self.smtp_url:
+            from app.core.mail import parse_smtp_url
+
+            parse_smtp_url(self.smtp_url)  # refuse a malformed URL at startup, not at the first send
+            if self.environment == "production":
+                missing = [name.upper() for name in _LINK_SETTINGS if name not in self.model_fields_set]
+                if missing:
+                    raise ValueError(
+                        f"{', '.join(missing)} must be set when SMTP_URL is set and ENVIRONMENT=production "
+                        "(the defaults point at a development host)"
+                    )
         if "*" in self.cors_origins:
             raise ValueError("CORS_ORIGINS may not contain '*': list the origins explicitly")
         return self

@@ -3,6 +3,15 @@
 from app.models.api_key import ApiKey, ApiKeyRevocation, ApiKeyUse
 from app.models.auth import LoginAttempt, Session, SessionRevocation, SessionRotation
 from app.models.base import AppendOnly, Base
+from app.models.invitation import Invitation, InvitationResponse
+from app.models.mail import (
+    EmailRequest,
+    EmailToken,
+    EmailTokenUse,
+    OutboxDelivery,
+    OutboxMessage,
+    UserEmailVerification,
+)
 from app.models.organization import (
     Organization,
     OrganizationActiveStatus,
@@ -29,6 +38,11 @@ __all__ = [
     "ApiKeyUse",
     "AppendOnly",
     "Base",
+    "EmailRequest",
+    "EmailToken",
+    "EmailTokenUse",
+    "Invitation",
+    "InvitationResponse",
     "LoginAttempt",
     "Organization",
     "OrganizationActiveStatus",
@@ -38,6 +52,8 @@ __all__ = [
     "OrganizationOwner",
     "OrganizationProfile",
     "OrganizationSuspension",
+    "OutboxDelivery",
+    "OutboxMessage",
     "PlatformAdminGrant",
     "Session",
     "SessionRevocation",
@@ -45,6 +61,7 @@ __all__ = [
     "User",
     "UserActiveStatus",
     "UserArchive",
+    "UserEmailVerification",
     "UserLoginPassword",
     "UserProfile",
     "UserSuspension",

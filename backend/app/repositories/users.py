@@ -21,7 +21,8 @@ from app.models import (
     UserLoginPassword,
     UserProfile,
 )
-from app.repositories.facts import append, latest_column, latest_kind, latest_stmt
+from app.repositories.email_tokens import verified_column
+from app.repositories.facts import append, latest_kind, latest_stmt
 from app.repositories.lifecycle import ACTIVE, USER_LIFECYCLE
 from app.repositories.locks import advisory_xact_lock
 
@@ -40,6 +41,7 @@ class UserState:
     deactivated: bool = False
     suspended: bool = False
     archived: bool = False
+    email_verified: bool = False  # a verification fact for the current login email
 
     @property
     def is_active(self) -> bool:
@@ -70,17 +72,21 @@ def _user_state_statement() -> Select[Any]:
     user_id = bindparam("user_id", type_=PG_UUID(as_uuid=True))
     key = {"user_id": user_id}
     profile = latest_stmt(UserProfile, key).subquery("profile").lateral()
+    credential = latest_stmt(UserLoginPassword, key).subquery("credential").lateral()
     return (
         select(
             User.id,
             User.created_at,
-            latest_column(UserLoginPassword, "email", key).label("email"),
+            credential.c.email,
             profile.c.display_name,
             profile.c.bio,
             profile.c.avatar_url,
             *status_columns(user_id),
+            verified_column(user_id, credential.c.email).label("email_verified"),
         )
+        .select_from(User)
         .outerjoin(profile, true())
+        .outerjoin(credential, true())
         .where(User.id == user_id)
     )
 
@@ -102,6 +108,7 @@ async def get_user_state(db: AsyncSession, user_id: uuid.UUID) -> UserState | No
         deactivated=row.active_kind == "deactivated",
         suspended=row.suspension_kind == "suspended",
         archived=row.archive_kind == "archived",
+        email_verified=bool(row.email_verified),
     )
 
 
@@ -139,6 +146,7 @@ class LoginCandidate:
     user_id: uuid.UUID
     password_hash: str
     status: str
+    email_verified: bool = False
 
 
 async def find_login(db: AsyncSession, email: str) -> LoginCandidate | None:
@@ -147,7 +155,12 @@ async def find_login(db: AsyncSession, email: str) -> LoginCandidate | None:
     candidates = select(UserLoginPassword.user_id).where(UserLoginPassword.email == email).distinct().subquery()
     current = latest_stmt(UserLoginPassword, {"user_id": candidates.c.user_id}).subquery().lateral()
     stmt = (
-        select(current.c.user_id, current.c.password_hash, *status_columns(current.c.user_id))
+        select(
+            current.c.user_id,
+            current.c.password_hash,
+            *status_columns(current.c.user_id),
+            verified_column(current.c.user_id, current.c.email).label("email_verified"),
+        )
         .select_from(candidates)
         .join(current, true())
         .where(current.c.email == email)
@@ -156,7 +169,7 @@ async def find_login(db: AsyncSession, email: str) -> LoginCandidate | None:
     row = (await db.execute(stmt)).one_or_none()
     if row is None:
         return None
-    return LoginCandidate(row.user_id, row.password_hash, USER_LIFECYCLE.status_from(row))
+    return LoginCandidate(row.user_id, row.password_hash, USER_LIFECYCLE.status_from(row), bool(row.email_verified))
 
 
 async def shares_organization(db: AsyncSession, user_id: uuid.UUID, other_id: uuid.UUID) -> bool:

@@ -46,6 +46,7 @@ class UserRead(BaseModel):
     bio: str | None
     avatar_url: str | None
     status: str = Field(description="active | inactive | suspended | archived")
+    email_verified: bool = Field(description="Whether the user proved they own their login email.")
     created_at: datetime
 
     @classmethod
@@ -57,6 +58,7 @@ class UserRead(BaseModel):
             bio=user.bio,
             avatar_url=user.avatar_url,
             status=user.status,
+            email_verified=user.email_verified,
             created_at=user.created_at,
         )
 

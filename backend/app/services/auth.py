@@ -24,7 +24,8 @@ from app.repositories import users as users_repo
 from app.repositories.organizations import Membership, OrgState
 from app.repositories.sessions import Principal, SessionInfo
 from app.repositories.users import ACTIVE, UserState
-from app.services import throttling
+from app.services import mail_messages, throttling
+from app.services.email_tokens import EmailNotVerified
 from app.services.emails import account_key, check_email
 from app.services.organizations import can_enter, create_organization
 from app.services.outcomes import Refused
@@ -97,13 +98,18 @@ async def register(
     now: datetime,
 ) -> Registration:
     """A new active user; with `organization_name`, also their first organization (owner and
-    member), in the same transaction. 422 for a bad email or password, 409 for a taken email."""
+    member), in the same transaction. 422 for a bad email or password, 409 for a taken email.
+    A verification message is appended to the outbox. With REQUIRE_VERIFIED_EMAIL a new (still
+    unverified) user cannot found an organization here: 403 `email_not_verified`."""
     email = check_email(email)
     normalized = check_new_password(password, email=email)
+    if organization_name is not None and settings.require_verified_email:
+        raise EmailNotVerified(pointer="/body/organization_name")
     hasher = passwords(settings)
     async with hasher.admission():
         password_hash = await hasher.hash(normalized)
     user_id = await create_account(db, email=email, password_hash=password_hash, display_name=display_name, now=now)
+    await mail_messages.send_verification(db, settings, user_id=user_id, email=email, now=now)
     organization = None
     if organization_name is not None:
         organization_id = await create_organization(db, creator_id=user_id, name=organization_name, now=now)
@@ -192,6 +198,9 @@ async def login(
     user_id = candidate.user_id
     async with transactions() as db:
         await throttling.record_success(db, account_key=key, ip_address=client.ip_address, now=now)
+        if settings.require_verified_email and not candidate.email_verified:
+            # Only after a correct password (a failure still gets the one identical 401).
+            return Refused(EmailNotVerified())
         if rehashed is not None:
             await users_repo.add_credential(
                 db, user_id=user_id, email=account_key(email), password_hash=rehashed, at=now, actor_id=user_id

@@ -33,6 +33,7 @@ from app.repositories.organizations import (
 from app.repositories.sessions import Principal
 from app.repositories.users import UserState
 from app.services import policies
+from app.services.email_tokens import EmailNotVerified
 from app.services.emails import normalize_email
 from app.services.policies import Action, OrganizationNotFound, OrgContext
 
@@ -150,9 +151,22 @@ async def create_organization(
 
 
 async def found_organization(
-    db: AsyncSession, *, creator_id: uuid.UUID, name: str, description: str | None = None, now: datetime
+    db: AsyncSession,
+    *,
+    creator_id: uuid.UUID,
+    name: str,
+    description: str | None = None,
+    now: datetime,
+    require_verified_email: bool = False,
 ) -> Membership:
-    """`create_organization`, answered as the creator's new membership (no extra read)."""
+    """`create_organization`, answered as the creator's new membership (no extra read).
+
+    With `require_verified_email` (REQUIRE_VERIFIED_EMAIL) an unverified creator gets 403
+    `email_not_verified`."""
+    if require_verified_email:
+        creator = await users_repo.get_user_state(db, creator_id)
+        if creator is None or not creator.email_verified:
+            raise EmailNotVerified()
     organization_id = await create_organization(db, creator_id=creator_id, name=name, description=description, now=now)
     state = OrgState(
         id=organization_id,
@@ -265,6 +279,11 @@ async def lock_context(db: AsyncSession, ctx: OrgContext) -> OrgContext:
     organization's mutations that live in other modules, e.g. API keys)."""
     fresh, _ = await _lock(db, ctx)
     return fresh
+
+
+async def lock_context(db: AsyncSession, ctx: OrgContext, *user_ids: uuid.UUID) -> tuple[OrgContext, OrgStanding]:
+    """Lock the organization and re-read the caller's (and `user_ids`') standing inside the lock."""
+    return await _lock(db, ctx, *user_ids)
 
 
 async def _active_user(db: AsyncSession, user_id: uuid.UUID) -> UserState:

@@ -144,7 +144,7 @@ async def _can_see(db: AsyncSession, principal: Principal, user_id: uuid.UUID) -
     return None
 
 
-async def _require_self(db: AsyncSession, principal: Principal, user_id: uuid.UUID) -> None:
+async def require_self(db: AsyncSession, principal: Principal, user_id: uuid.UUID) -> None:
     """Only the user themself: 403 for those who may see the user, 404 for everyone else."""
     if principal.user_id == user_id:
         return
@@ -173,7 +173,7 @@ async def update_profile(
 ) -> UserState:
     """Apply the fields present in `changes` (display_name, bio, avatar_url; None clears bio or
     avatar_url). One new profile fact, only when something changes."""
-    await _require_self(db, principal, user_id)
+    await require_self(db, principal, user_id)
     await users_repo.lock_user(db, user_id)
     user = await _state(db, user_id)
     current = {"display_name": user.display_name or "", "bio": user.bio, "avatar_url": user.avatar_url}
@@ -182,6 +182,27 @@ async def update_profile(
         await users_repo.add_profile(db, user_id=user_id, at=now, actor_id=principal.user_id, **wanted)
         user = await _state(db, user_id)
     return user
+
+
+async def check_current_password(
+    db: AsyncSession,
+    settings: Settings,
+    credential: users_repo.Credential,
+    current_password: str,
+    *,
+    client: ClientInfo,
+    now: datetime,
+) -> bool:
+    """Is this the user's password? Counted (and throttled, 429) like a login attempt on the
+    account, so a stolen access token is no way to guess the password faster. The caller must
+    let a False commit (return a `Refused`), or the failure would not count."""
+    key = throttling.throttle_key(settings, credential.email)
+    await throttling.admit_attempt(db, settings, account_key=key, ip_address=client.ip_address, now=now)
+    async with passwords(settings).admission():
+        ok = await passwords(settings).verify(credential.password_hash, normalize_password(current_password))
+    if ok:
+        await throttling.record_success(db, account_key=key, ip_address=client.ip_address, now=now)
+    return ok
 
 
 async def change_password(
@@ -200,21 +221,17 @@ async def change_password(
     A wrong current password counts as a failed login for the account (and is throttled like
     one), so a stolen access token is no way to guess the password faster.
     """
-    await _require_self(db, principal, user_id)
+    await require_self(db, principal, user_id)
     await users_repo.lock_user(db, user_id)
     credential = await users_repo.get_credential(db, user_id)
     if credential is None:
         raise UserNotFound()
     new = check_new_password(new_password, email=credential.email, pointer="/body/new_password")
-    key = throttling.throttle_key(settings, credential.email)
-    await throttling.admit_attempt(db, settings, account_key=key, ip_address=client.ip_address, now=now)
+    if not await check_current_password(db, settings, credential, current_password, client=client, now=now):
+        return Refused(InvalidCurrentPassword(pointer="/body/current_password"))
     hasher = passwords(settings)
     async with hasher.admission():
-        ok = await hasher.verify(credential.password_hash, normalize_password(current_password))
-        new_hash = await hasher.hash(new) if ok else None
-    if not ok or new_hash is None:
-        return Refused(InvalidCurrentPassword(pointer="/body/current_password"))
-    await throttling.record_success(db, account_key=key, ip_address=client.ip_address, now=now)
+        new_hash = await hasher.hash(new)
     await users_repo.add_credential(
         db, user_id=user_id, email=credential.email, password_hash=new_hash, at=now, actor_id=principal.user_id
     )

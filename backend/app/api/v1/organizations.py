@@ -16,7 +16,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from pydantic import AfterValidator
 
-from app.api.deps import ClockDep, CurrentPrincipal, OrgContextDep, Requires, SessionDep, describe_permissions
+from app.api.deps import (
+    ClockDep,
+    CurrentPrincipal,
+    OrgContextDep,
+    Requires,
+    SessionDep,
+    SettingsDep,
+    describe_permissions,
+)
 from app.repositories.organizations import EVENT_RANKS, AdminEntry, EventPosition, MemberEntry, OrgEvent, OwnerEntry
 from app.schemas.common import (
     Cursor,
@@ -104,11 +112,16 @@ def _event_position(cursor: str | None) -> EventPosition | None:
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_organization(
-    body: OrganizationCreate, db: SessionDep, principal: CurrentPrincipal, clock: ClockDep
+    body: OrganizationCreate, db: SessionDep, principal: CurrentPrincipal, settings: SettingsDep, clock: ClockDep
 ) -> MyOrganizationRead:
     """Create an organization: the caller becomes its owner, member and admin."""
     membership = await service.found_organization(
-        db, creator_id=principal.user_id, name=body.name, description=body.description, now=clock.now()
+        db,
+        creator_id=principal.user_id,
+        name=body.name,
+        description=body.description,
+        now=clock.now(),
+        require_verified_email=settings.require_verified_email,
     )
     return my_organization_read(membership)
 
