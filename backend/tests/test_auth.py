@@ -49,7 +49,7 @@ async def test_register_creates_an_active_user(client: httpx.AsyncClient) -> Non
     assert user["email"] == "alice@example.com"
     assert user["display_name"] == "Newcomer"
     assert user["status"] == "active"
-    assert set(user) == {"id", "email", "display_name", "bio", "avatar_url", "status", "created_at"}
+    assert set(user) == {"id", "email", "display_name", "bio", "avatar_url", "status", "email_verified", "created_at"}
     assert PASSWORD not in response.text and "argon2" not in response.text
     assert response.headers["cache-control"] == "no-store"
 
