@@ -1,12 +1,14 @@
 """The organization service against a small model of SPEC §5, step by step (hypothesis stateful).
 
 Random sequences of create, add, remove, leave, grant, revoke, transfer, suspend, unsuspend,
-archive, restore, deactivate and activate, by random callers (five active users and a platform
+archive, restore, deactivate and activate, invite, accept (with the token from the mailed link,
+by the invitee or someone else), revoke an invitation and a week passing, by random callers (five active users and a platform
 admin), on random targets (including a deactivated user and an id nobody has), go through the
 SERVICE layer on the real database. After every step the service's answer (success, or the exact
 status and code of the refusal) must be the model's, the current members/admins/owner/status must
 be the model's, and the invariants must hold: exactly one owner, the owner is a member and an
-admin, every admin is a member. The clock moves one second per step, and `as_of` reads at random
+admin, every admin is a member; an accepted invitation adds exactly its member (and admin), a
+revoked, answered or expired one never adds anyone. The clock moves one second per step, and `as_of` reads at random
 earlier instants (on a step, and between two) must agree with the model's past.
 
 The machine is synchronous: it drives the async services through its own event loop
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from types import SimpleNamespace
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -32,15 +35,18 @@ from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
     invariant,
+    multiple,
     precondition,
     rule,
     run_state_machine_as_test,
 )
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.core.clock import FrozenClock
 from app.core.database import make_engine
 from app.core.errors import AppError
+from app.services import invitations as invitations_service
 from app.services import organizations as service
 
 T = TypeVar("T")
@@ -60,10 +66,23 @@ Outcome = tuple[int, str] | None  # None: success
 
 
 @dataclass
+class Invitation:
+    invitee: int  # target index: whose login email was invited (GHOST: an address with no account)
+    role: str
+    expires_at: datetime
+    token: str
+    answered: bool = False  # accepted or revoked (declines go the same way)
+
+    def pending(self, now: datetime) -> bool:
+        return not self.answered and now < self.expires_at
+
+
+@dataclass
 class Org:
     members: set[int]
     admins: set[int]
     owner: int
+    invitations: dict[uuid.UUID, Invitation] = field(default_factory=dict)
     deactivated: bool = False
     suspended: bool = False
     archived: bool = False
@@ -93,7 +112,8 @@ class Org:
         return past[-1][1:] if past else None
 
 
-MEMBERSHIP = {"add", "remove", "grant", "revoke", "transfer"}
+MEMBERSHIP = {"add", "remove", "grant", "revoke", "transfer", "invite", "revoke_invitation"}
+INVITATION_DAYS = 7
 LIFECYCLE = {"activate", "deactivate", "archive", "restore"}
 SUSPENSION = {"suspend", "unsuspend"}
 
@@ -134,6 +154,7 @@ class Env:
     runner: asyncio.Runner
     engine: AsyncEngine
     users: list[uuid.UUID]  # N_ACTIVE active users, the platform admin, the deactivated user
+    settings: Any = None
 
     def run(self, coro: Awaitable[T]) -> T:
         return self.runner.run(coro)  # type: ignore[arg-type]
@@ -142,6 +163,7 @@ class Env:
 class OrgLifecycle(RuleBasedStateMachine):
     env: ClassVar[Env]
     orgs = Bundle("orgs")
+    invitations = Bundle("invitations")
 
     def __init__(self) -> None:
         super().__init__()
@@ -168,6 +190,10 @@ class OrgLifecycle(RuleBasedStateMachine):
         if index == INACTIVE:
             return self.env.users[N_ACTIVE + 1]
         return self.env.users[index]
+
+    def email(self, index: int) -> str:
+        """The login email of a target (the factory's default), or an address nobody has."""
+        return f"user-{self.uid(index).hex[:12]}@example.com"
 
     def actor_id(self, actor: int) -> uuid.UUID:
         return self.env.users[actor]  # index N_ACTIVE is the platform admin
@@ -360,6 +386,120 @@ class OrgLifecycle(RuleBasedStateMachine):
         if self.expect(org, actor, action, allowed, outcome, conflict):
             setattr(m, flag, wanted)
 
+    # ---------------------------------------------------------------------------- invitations
+
+    @rule(target=invitations, org=orgs, actor=actors, who=targets, role=st.sampled_from(["member", "admin"]))
+    def invite(self, org: uuid.UUID, actor: int, who: int, role: str) -> Any:
+        invitee = who
+        self.step()
+        created: list[uuid.UUID] = []
+
+        async def go(ctx: Any) -> None:
+            state = await invitations_service.create(
+                self.db, self.env.settings, ctx, email=self.email(invitee), role=role
+            )
+            created.append(state.id)
+
+        outcome = self.call(org, actor, go)
+        m = self.model[org]
+        now = self.clock.now()
+        conflict = (
+            (409, "already_member")
+            if invitee in m.members
+            else (409, "invitation_pending")
+            if any(i.invitee == invitee and i.pending(now) for i in m.invitations.values())
+            else None
+        )
+        allowed = {"owner"} if role == "admin" else {"admin", "owner"}
+        if not self.expect(org, actor, "invite", allowed, outcome, conflict):
+            return multiple()
+        (invitation_id,) = created
+        m.invitations[invitation_id] = Invitation(
+            invitee, role, now + timedelta(days=INVITATION_DAYS), self.mailed_token(invitee)
+        )
+        return (org, invitation_id)
+
+    def mailed_token(self, invitee: int) -> str:
+        """The token of the link in the latest invitation message to the invitee (the outbox)."""
+
+        async def go() -> str:
+            link = (
+                await self.db.execute(
+                    text(
+                        "SELECT link FROM outbox_messages WHERE recipient = :r AND kind = 'invitation' "
+                        "ORDER BY id DESC LIMIT 1"
+                    ),
+                    {"r": self.email(invitee)},
+                )
+            ).scalar_one()
+            return link.rsplit("token=", 1)[1]
+
+        return self.env.run(go())
+
+    @rule(invitation=invitations, by_invitee=st.booleans(), other=st.integers(0, N_ACTIVE - 1))
+    def accept(self, invitation: tuple[uuid.UUID, uuid.UUID], by_invitee: bool, other: int) -> None:
+        org_id, invitation_id = invitation
+        m = self.model[org_id]
+        inv = m.invitations[invitation_id]
+        accepter = inv.invitee if by_invitee and inv.invitee < N_ACTIVE else other
+        self.step()
+        caller = SimpleNamespace(user_id=self.uid(accepter))
+
+        async def go() -> Outcome:
+            try:
+                async with self.db.begin_nested():
+                    await invitations_service.accept_by_token(
+                        self.db,
+                        principal=caller,
+                        token=inv.token,
+                        now=self.clock.now(),  # type: ignore[arg-type]
+                    )
+            except AppError as error:
+                return (error.status, error.code)
+            return None
+
+        outcome = self.env.run(go())
+        expected: Outcome = (
+            (403, "invitation_email_mismatch")
+            if accepter != inv.invitee
+            else (409, "invitation_not_pending")
+            if not inv.pending(self.clock.now())
+            else (404, "organization_not_found")
+            if m.archived
+            else (403, "organization_suspended")
+            if m.suspended
+            else (409, "organization_inactive")
+            if m.deactivated
+            else (409, "already_member")
+            if accepter in m.members
+            else None
+        )
+        assert outcome == expected, ("accept", accepter, inv, m.status, outcome, expected)
+        if expected is None:
+            inv.answered = True
+            m.members.add(accepter)
+            if inv.role == "admin":
+                m.admins.add(accepter)
+            m.record(self.clock.now())
+
+    @rule(invitation=invitations, actor=actors)
+    def revoke_invitation(self, invitation: tuple[uuid.UUID, uuid.UUID], actor: int) -> None:
+        org_id, invitation_id = invitation
+        self.step()
+        outcome = self.call(
+            org_id, actor, lambda ctx: invitations_service.revoke(self.db, ctx, invitation_id=invitation_id)
+        )
+        inv = self.model[org_id].invitations[invitation_id]
+        conflict = None if inv.pending(self.clock.now()) else (409, "invitation_not_pending")
+        if self.expect(org_id, actor, "revoke_invitation", {"admin", "owner"}, outcome, conflict):
+            inv.answered = True
+
+    @precondition(lambda self: any(org.invitations for org in self.model.values()))
+    @rule()
+    def a_week_passes(self) -> None:
+        """Pending invitations expire (and never add anyone afterwards)."""
+        self.clock.advance(days=INVITATION_DAYS)
+
     @rule(org=orgs, back=st.integers(0, 40), between=st.booleans())
     def as_of_agrees_with_the_past(self, org: uuid.UUID, back: int, between: bool) -> None:
         instant = self.clock.now() - timedelta(seconds=back, milliseconds=500 if between else 0)
@@ -428,7 +568,9 @@ def test_the_service_agrees_with_the_model(cluster) -> None:
                     users.append(await create_user(db, now=START - timedelta(days=1), status="deactivated"))
                     return users
 
-            OrgLifecycle.env = Env(runner=runner, engine=engine, users=runner.run(seed()))
+            from conftest import make_settings
+
+            OrgLifecycle.env = Env(runner=runner, engine=engine, users=runner.run(seed()), settings=make_settings(url))
             run_state_machine_as_test(
                 OrgLifecycle,
                 settings=settings(

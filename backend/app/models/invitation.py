@@ -9,11 +9,12 @@ from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, tex
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import AppendOnly, Base, kind_check
+from app.models.base import AppendOnly, Base, KeyActed, kind_check
 
 
-class Invitation(AppendOnly, Base):
-    """`actor_id` invited `email` into the organization as `role`, until `expires_at`.
+class Invitation(KeyActed, AppendOnly, Base):
+    """`actor_id` (or the API key `actor_api_key_id`) invited `email` into the organization as
+    `role`, until `expires_at`.
 
     `invitation_id` is the public id; the bigint `id` orders the organization's history.
     """
@@ -37,7 +38,7 @@ class Invitation(AppendOnly, Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
 
-class InvitationResponse(AppendOnly, Base):
+class InvitationResponse(KeyActed, AppendOnly, Base):
     """What became of an invitation: accepted, declined or revoked. Unique per invitation, so an
     invitation is answered once, whatever races."""
 

@@ -539,6 +539,24 @@ _EVENT_SOURCES: tuple[tuple[str, int, str, str, str, str], ...] = (
         "jsonb_build_object('reason', x.reason)",
     ),
     ("archive", 7, "organization_archives", "'organization.' || x.kind", "CAST(:org AS uuid)", "'{}'::jsonb"),
+    # Invitations: created ranks lowest (at one instant it reads as the oldest), answers highest.
+    (
+        "invitation",
+        0,
+        "invitations",
+        "'invitation.created'",
+        "CAST(NULL AS uuid)",
+        "jsonb_build_object('invitation_id', x.invitation_id, 'email', x.email, 'role', x.role)",
+    ),
+    (
+        "invitation_response",
+        9,
+        "invitation_responses",
+        "'invitation.' || x.kind",
+        "CASE WHEN x.kind = 'accepted' THEN x.actor_id END",
+        "(SELECT jsonb_build_object('invitation_id', i.invitation_id, 'email', i.email, 'role', i.role) "
+        "FROM invitations i WHERE i.invitation_id = x.invitation_id)",
+    ),
 )
 EVENT_RANKS = {source: rank for source, rank, *_ in _EVENT_SOURCES}
 _MAX_SEQ = 2**63 - 1
@@ -547,7 +565,7 @@ _END_OF_TIME = datetime(9999, 12, 31, tzinfo=UTC)
 
 def _events_sql() -> str:
     # Each branch reads at most one page from its (organization_id, occurred_at DESC, id DESC)
-    # index, starting strictly below the cursor; the outer sort merges at most 7 pages.
+    # index, starting strictly below the cursor; the outer sort merges at most one page per branch.
     branches = [
         f"""(SELECT '{source}' AS source, {rank} AS rank, x.id AS seq, x.occurred_at, x.actor_id,
         x.actor_api_key_id, {type_} AS type, {subject} AS subject_id, {details} AS details

@@ -28,6 +28,9 @@ class UserRegister(StrictBody):
     organization_name: OrganizationName | None = Field(
         None, description="Creates your first organization, with you as its owner."
     )
+    invitation_token: Annotated[str, Field(min_length=1, max_length=128)] | None = Field(
+        None, description="The token of an invitation to this email: you join its organization at once, verified."
+    )
 
 
 class RegistrationRead(BaseModel):

@@ -24,7 +24,7 @@ from app.repositories import users as users_repo
 from app.repositories.organizations import Membership, OrgState
 from app.repositories.sessions import Principal, SessionInfo
 from app.repositories.users import ACTIVE, UserState
-from app.services import mail_messages, throttling
+from app.services import invitations, mail_messages, throttling
 from app.services.email_tokens import EmailNotVerified
 from app.services.emails import account_key, check_email
 from app.services.organizations import can_enter, create_organization
@@ -96,20 +96,26 @@ async def register(
     display_name: str,
     organization_name: str | None,
     now: datetime,
+    invitation_token: str | None = None,
 ) -> Registration:
     """A new active user; with `organization_name`, also their first organization (owner and
     member), in the same transaction. 422 for a bad email or password, 409 for a taken email.
-    A verification message is appended to the outbox. With REQUIRE_VERIFIED_EMAIL a new (still
-    unverified) user cannot found an organization here: 403 `email_not_verified`."""
+    A verification message is appended to the outbox — unless `invitation_token` is given: then
+    the email must be the invited one, the user counts as verified and joins the organization at
+    once. With REQUIRE_VERIFIED_EMAIL a new, unverified user cannot found an organization here
+    (403 `email_not_verified`)."""
     email = check_email(email)
     normalized = check_new_password(password, email=email)
-    if organization_name is not None and settings.require_verified_email:
+    if organization_name is not None and settings.require_verified_email and invitation_token is None:
         raise EmailNotVerified(pointer="/body/organization_name")
     hasher = passwords(settings)
     async with hasher.admission():
         password_hash = await hasher.hash(normalized)
     user_id = await create_account(db, email=email, password_hash=password_hash, display_name=display_name, now=now)
-    await mail_messages.send_verification(db, settings, user_id=user_id, email=email, now=now)
+    if invitation_token is not None:
+        await invitations.accept_on_registration(db, token=invitation_token, user_id=user_id, now=now)
+    else:
+        await mail_messages.send_verification(db, settings, user_id=user_id, email=email, now=now)
     organization = None
     if organization_name is not None:
         organization_id = await create_organization(db, creator_id=user_id, name=organization_name, now=now)

@@ -108,7 +108,7 @@ async def send_invitation(
     inviter_name: str | None,
     expires_at: datetime,
     now: datetime,
-    actor_id: uuid.UUID,
+    actor_id: uuid.UUID | None,
 ) -> None:
     token = await email_tokens.issue(
         db,

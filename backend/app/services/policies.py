@@ -132,6 +132,10 @@ class Action(StrEnum):
     READ_API_KEYS = "read_api_keys"
     CREATE_API_KEY = "create_api_key"
     REVOKE_API_KEY = "revoke_api_key"
+    READ_INVITATIONS = "read_invitations"
+    INVITE_MEMBER = "invite_member"
+    INVITE_ADMIN = "invite_admin"
+    REVOKE_INVITATION = "revoke_invitation"
 
 
 PERMISSION_OF: dict[Action, Permission] = {
@@ -155,6 +159,10 @@ PERMISSION_OF: dict[Action, Permission] = {
     Action.READ_API_KEYS: Permission.API_KEYS_READ,
     Action.CREATE_API_KEY: Permission.API_KEYS_CREATE,
     Action.REVOKE_API_KEY: Permission.API_KEYS_REVOKE,
+    Action.READ_INVITATIONS: Permission.INVITATIONS_READ,
+    Action.INVITE_MEMBER: Permission.INVITATIONS_CREATE,
+    Action.INVITE_ADMIN: Permission.INVITATIONS_CREATE_ADMIN,
+    Action.REVOKE_INVITATION: Permission.INVITATIONS_REVOKE,
 }
 
 LIFECYCLE = frozenset({Action.ACTIVATE, Action.DEACTIVATE, Action.ARCHIVE, Action.RESTORE})

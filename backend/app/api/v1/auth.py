@@ -103,6 +103,7 @@ async def register(body: UserRegister, db: SessionDep, settings: SettingsDep, cl
         display_name=body.display_name,
         organization_name=body.organization_name,
         now=clock.now(),
+        invitation_token=body.invitation_token,
     )
     return RegistrationRead(
         user=UserRead.of(result.user, with_email=True),

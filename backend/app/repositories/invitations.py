@@ -1,0 +1,191 @@
+"""Invitations: the invitation rows and their one response each, composed into a status.
+
+Status: the response's kind (accepted | declined | revoked) when there is one; otherwise
+`expired` from `expires_at` on (by the caller's clock), else `pending`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, false, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Invitation, InvitationResponse, OrganizationArchive, OrganizationProfile
+from app.repositories.facts import append, latest_column, latest_kind
+
+PENDING, ACCEPTED, DECLINED, REVOKED, EXPIRED = "pending", "accepted", "declined", "revoked", "expired"
+STATUSES = (PENDING, ACCEPTED, DECLINED, REVOKED, EXPIRED)
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationState:
+    seq: int  # the row's bigint id: orders an organization's invitations
+    id: uuid.UUID
+    organization_id: uuid.UUID
+    email: str
+    role: str
+    status: str
+    invited_by: uuid.UUID | None
+    created_at: datetime
+    expires_at: datetime
+    responded_at: datetime | None
+    organization_name: str | None = None
+
+
+async def add_invitation(
+    db: AsyncSession,
+    *,
+    invitation_id: uuid.UUID,
+    organization_id: uuid.UUID,
+    email: str,
+    role: str,
+    expires_at: datetime,
+    at: datetime,
+    actor_id: uuid.UUID | None,
+    actor_api_key_id: uuid.UUID | None = None,
+) -> int:
+    return await append(
+        db,
+        Invitation,
+        occurred_at=at,
+        actor_id=actor_id,
+        actor_api_key_id=actor_api_key_id,
+        invitation_id=invitation_id,
+        organization_id=organization_id,
+        email=email,
+        role=role,
+        expires_at=expires_at,
+    )
+
+
+async def add_response(
+    db: AsyncSession,
+    *,
+    invitation_id: uuid.UUID,
+    organization_id: uuid.UUID,
+    kind: str,
+    at: datetime,
+    actor_id: uuid.UUID | None,
+    actor_api_key_id: uuid.UUID | None = None,
+) -> None:
+    await append(
+        db,
+        InvitationResponse,
+        occurred_at=at,
+        actor_id=actor_id,
+        actor_api_key_id=actor_api_key_id,
+        invitation_id=invitation_id,
+        organization_id=organization_id,
+        kind=kind,
+    )
+
+
+def _status(now: datetime) -> Any:
+    r = InvitationResponse.__table__.c
+    return case((r.kind.is_not(None), r.kind), (Invitation.expires_at <= now, literal(EXPIRED)), else_=literal(PENDING))
+
+
+def _select(now: datetime, *extra: Any) -> Any:
+    r = InvitationResponse.__table__.c
+    return select(
+        Invitation.id.label("seq"),
+        Invitation.invitation_id,
+        Invitation.organization_id,
+        Invitation.email,
+        Invitation.role,
+        _status(now).label("status"),
+        Invitation.actor_id,
+        Invitation.occurred_at,
+        Invitation.expires_at,
+        r.occurred_at.label("responded_at"),
+        *extra,
+    ).outerjoin(InvitationResponse, InvitationResponse.invitation_id == Invitation.invitation_id)
+
+
+def _state(row: Any) -> InvitationState:
+    return InvitationState(
+        seq=row.seq,
+        id=row.invitation_id,
+        organization_id=row.organization_id,
+        email=row.email,
+        role=row.role,
+        status=row.status,
+        invited_by=row.actor_id,
+        created_at=row.occurred_at,
+        expires_at=row.expires_at,
+        responded_at=row.responded_at,
+        organization_name=getattr(row, "organization_name", None),
+    )
+
+
+async def get(db: AsyncSession, invitation_id: uuid.UUID, *, now: datetime) -> InvitationState | None:
+    row = (await db.execute(_select(now).where(Invitation.invitation_id == invitation_id))).one_or_none()
+    return _state(row) if row else None
+
+
+async def has_pending(db: AsyncSession, organization_id: uuid.UUID, email: str, *, now: datetime) -> bool:
+    """Is there a pending invitation for this email into this organization? (ix_invitations_org_email)"""
+    stmt = (
+        _select(now)
+        .where(Invitation.organization_id == organization_id, Invitation.email == email)
+        .where(InvitationResponse.id.is_(None), Invitation.expires_at > now)
+        .limit(1)
+    )
+    return (await db.execute(stmt)).first() is not None
+
+
+def _status_filter(status: str | None, now: datetime) -> Any:
+    r = InvitationResponse.__table__.c
+    if status is None:
+        return literal(True)
+    if status == PENDING:
+        return and_(r.kind.is_(None), Invitation.expires_at > now)
+    if status == EXPIRED:
+        return and_(r.kind.is_(None), Invitation.expires_at <= now)
+    if status in (ACCEPTED, DECLINED, REVOKED):
+        return r.kind == status
+    return false()
+
+
+async def organization_page(
+    db: AsyncSession,
+    organization_id: uuid.UUID,
+    *,
+    now: datetime,
+    status: str | None = None,
+    before: int | None = None,
+    limit: int = 50,
+) -> list[InvitationState]:
+    """The organization's invitations, newest first, optionally of one status (ix_invitations_history)."""
+    stmt = (
+        _select(now)
+        .where(Invitation.organization_id == organization_id, _status_filter(status, now))
+        .order_by(Invitation.id.desc())
+        .limit(limit)
+    )
+    if before is not None:
+        stmt = stmt.where(Invitation.id < before)
+    return [_state(row) for row in (await db.execute(stmt)).all()]
+
+
+async def pending_for_email(
+    db: AsyncSession, email: str, *, now: datetime, before: int | None = None, limit: int = 50
+) -> list[InvitationState]:
+    """Pending invitations of one email address, newest first, with the organization's name;
+    invitations into archived organizations are left out (they are invisible)."""
+    org_id = Invitation.organization_id
+    archive_kind = latest_kind(OrganizationArchive, {"organization_id": org_id})
+    stmt = (
+        _select(now, latest_column(OrganizationProfile, "name", {"organization_id": org_id}).label("organization_name"))
+        .where(Invitation.email == email, _status_filter(PENDING, now))
+        .where(archive_kind.is_distinct_from("archived"))
+        .order_by(Invitation.id.desc())
+        .limit(limit)
+    )
+    if before is not None:
+        stmt = stmt.where(Invitation.id < before)
+    return [_state(row) for row in (await db.execute(stmt)).all()]
