@@ -65,7 +65,7 @@ async def create(db: AsyncSession, settings: Settings, ctx: OrgContext, *, email
     policies.require(ctx, Action.INVITE_MEMBER)
     policies.require(ctx, action)
     email = check_email(email)
-    ctx, standing = await lock_context(db, ctx)
+    ctx = await lock_context(db, ctx)
     policies.require(ctx, action)
     existing = await users_repo.find_credential_by_email(db, email)
     if existing is not None:
@@ -88,12 +88,14 @@ async def create(db: AsyncSession, settings: Settings, ctx: OrgContext, *, email
         actor_api_key_id=ctx.api_key_id,
     )
     inviter = await users_repo.get_user_state(db, ctx.user_id) if ctx.user_id is not None else None
+    organization = await orgs.get_org_state(db, ctx.organization_id)
+    assert organization is not None
     await mail_messages.send_invitation(
         db,
         settings,
         invitation_id=invitation_id,
         email=email,
-        organization_name=standing.state.name,
+        organization_name=organization.name,
         role=role,
         inviter_name=inviter.display_name if inviter else None,
         expires_at=expires_at,
@@ -126,7 +128,7 @@ async def list_for_organization(
 
 async def revoke(db: AsyncSession, ctx: OrgContext, *, invitation_id: uuid.UUID) -> None:
     policies.require(ctx, Action.REVOKE_INVITATION)
-    ctx, _ = await lock_context(db, ctx)
+    ctx = await lock_context(db, ctx)
     policies.require(ctx, Action.REVOKE_INVITATION)
     invitation = await invitations_repo.get(db, invitation_id, now=ctx.now)
     if invitation is None or invitation.organization_id != ctx.organization_id:

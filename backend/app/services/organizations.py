@@ -281,11 +281,6 @@ async def lock_context(db: AsyncSession, ctx: OrgContext) -> OrgContext:
     return fresh
 
 
-async def lock_context(db: AsyncSession, ctx: OrgContext, *user_ids: uuid.UUID) -> tuple[OrgContext, OrgStanding]:
-    """Lock the organization and re-read the caller's (and `user_ids`') standing inside the lock."""
-    return await _lock(db, ctx, *user_ids)
-
-
 async def _active_user(db: AsyncSession, user_id: uuid.UUID) -> UserState:
     """The user, locked against a concurrent status change until commit; 404 / 409 otherwise."""
     if not await users_repo.lock_user(db, user_id):

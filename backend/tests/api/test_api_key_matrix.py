@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from app.api.deps import route_permission
 from app.core.clock import FrozenClock
 from app.repositories import api_keys as keys_repo
+from app.repositories import invitations as invitations_repo
 from app.services.api_keys import KEY_GRANTABLE, new_key
 from app.services.permissions import Permission, sorted_permissions
 
@@ -58,6 +59,9 @@ WITH_PERMISSION: dict[tuple[str, str], str] = {
     ("GET", "/{org_id}/api-keys"): "200",
     ("POST", "/{org_id}/api-keys"): "403:forbidden",  # api_keys:create: never a key's
     ("DELETE", "/{org_id}/api-keys/{api_key_id}"): "204",
+    ("GET", "/{org_id}/invitations"): "200",
+    ("POST", "/{org_id}/invitations"): "201",
+    ("DELETE", "/{org_id}/invitations/{invitation_id}"): "204",
 }
 
 KINDS = {
@@ -101,6 +105,7 @@ class World:
     admin: uuid.UUID  # an admin: revoked
     outsider: uuid.UUID  # an active user: added
     victim_key: uuid.UUID  # a key of the organization: revoked
+    invitation: uuid.UUID = uuid.UUID(int=0)  # a pending invitation into the organization: revoked
 
 
 async def add_key(
@@ -138,6 +143,17 @@ async def world(engine: AsyncEngine) -> AsyncIterator[tuple[AsyncConnection, Wor
         other_org = await make_org(db, other_owner, START, name="Other")
         built = World(org, other_org, owner, plain, admin, outsider, uuid.uuid4())
         built.victim_key, _ = await add_key(db, built, org, frozenset({Permission.MEMBERS_READ}))
+        built.invitation = uuid.uuid4()
+        await invitations_repo.add_invitation(
+            db,
+            invitation_id=built.invitation,
+            organization_id=org,
+            email="pending@example.com",
+            role="member",
+            expires_at=START + timedelta(days=7),
+            at=START,
+            actor_id=owner,
+        )
         await db.flush()
         yield conn, built, app, clock
 
@@ -146,7 +162,7 @@ def request_for(method: str, path: str, w: World) -> tuple[str, str, dict[str, A
     user = w.admin if path.startswith("/{org_id}/admins/") else w.plain
     url = API + path.replace("{org_id}", str(w.org)).replace("{user_id}", str(user)).replace(
         "{api_key_id}", str(w.victim_key)
-    )
+    ).replace("{invitation_id}", str(w.invitation))
     bodies: dict[tuple[str, str], dict[str, Any]] = {
         ("PATCH", "/{org_id}"): {"name": "Renamed"},
         ("POST", "/{org_id}/suspend"): {"reason": "matrix"},
@@ -154,6 +170,7 @@ def request_for(method: str, path: str, w: World) -> tuple[str, str, dict[str, A
         ("POST", "/{org_id}/admins"): {"user_id": str(w.plain)},
         ("POST", "/{org_id}/transfer-ownership"): {"user_id": str(w.plain)},
         ("POST", "/{org_id}/api-keys"): {"name": "child", "permissions": ["members:read"]},
+        ("POST", "/{org_id}/invitations"): {"email": "invitee@example.com", "role": "member"},
     }
     return method, url, bodies.get((method, path))
 
