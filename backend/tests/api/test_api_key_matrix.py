@@ -105,7 +105,7 @@ class World:
     admin: uuid.UUID  # an admin: revoked
     outsider: uuid.UUID  # an active user: added
     victim_key: uuid.UUID  # a key of the organization: revoked
-    invitation: uuid.UUID = uuid.UUID(int=0)  # a pending invitation into the organization: revoked
+    invitation: uuid.UUID | None = None  # a pending invitation into the organization: revoked
 
 
 async def add_key(
