@@ -3,13 +3,14 @@
 Random sequences of create, add, remove, leave, grant, revoke, transfer, suspend, unsuspend,
 archive, restore, deactivate and activate, invite, accept (with the token from the mailed link,
 by the invitee or someone else), revoke an invitation and a week passing, by random callers (five
-active users and a platform admin), on random targets (including a deactivated user and an id nobody has), go through the
-SERVICE layer on the real database. After every step the service's answer (success, or the exact
-status and code of the refusal) must be the model's, the current members/admins/owner/status must
-be the model's, and the invariants must hold: exactly one owner, the owner is a member and an
-admin, every admin is a member; an accepted invitation adds exactly its member (and admin), a
-revoked, answered or expired one never adds anyone. The clock moves one second per step, and
-`as_of` reads at random earlier instants (on a step, and between two) must agree with the model's past.
+active users and a platform admin), on random targets (including a deactivated user and an id
+nobody has), go through the SERVICE layer on the real database. After every step the service's
+answer (success, or the exact status and code of the refusal) must be the model's, the current
+members/admins/owner/status must be the model's, and the invariants must hold: exactly one owner,
+the owner is a member and an admin, every admin is a member; an accepted invitation adds exactly
+its member (and admin), a revoked, answered or expired one never adds anyone. The clock moves one
+second per step, and `as_of` reads at random earlier instants (on a step, and between two) must
+agree with the model's past.
 
 The machine is synchronous: it drives the async services through its own event loop
 (`asyncio.Runner`) and engine, on a database cloned for this test; each example runs in one
