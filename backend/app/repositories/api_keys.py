@@ -207,6 +207,8 @@ async def api_keys_page(
     (created_at, id) of the previous page's last key. One statement on `ix_api_keys_organization`."""
     stmt = select(*_state_columns()).where(ApiKey.organization_id == organization_id)
     if before is not None:
-        stmt = stmt.where(tuple_(ApiKey.created_at, ApiKey.id) < tuple_(*before))
+        created_at, api_key_id = before
+        after = tuple_(literal(created_at, DateTime(timezone=True)), literal(api_key_id, PG_UUID(as_uuid=True)))
+        stmt = stmt.where(tuple_(ApiKey.created_at, ApiKey.id) < after)
     stmt = stmt.order_by(ApiKey.created_at.desc(), ApiKey.id.desc()).limit(limit)
     return [_state(row) for row in (await db.execute(stmt)).all()]

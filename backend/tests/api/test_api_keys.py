@@ -227,3 +227,29 @@ async def test_permissions_of_a_key(
     key = (await create_key(client, org, owner_headers, "members:read", "organization:read")).json()["key"]
     body = (await client.get(f"{API}/{org}/permissions", headers=key_header(key))).json()
     assert body == {"role": None, "is_platform_admin": False, "permissions": ["organization:read", "members:read"]}
+
+
+async def test_keys_are_listed_newest_first_page_by_page(
+    db: AsyncSession, settings: Settings, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    _, org, owner_headers = await owner_and_org(db, settings, clock)
+    ids = []
+    for _ in range(3):
+        ids.append((await create_key(client, org, owner_headers, "members:read")).json()["id"])
+        clock.advance(seconds=1)
+    first = (await client.get(f"{API}/{org}/api-keys?limit=2", headers=owner_headers)).json()
+    assert [k["id"] for k in first["items"]] == ids[::-1][:2] and first["next_cursor"]
+    second = (
+        await client.get(f"{API}/{org}/api-keys?limit=2&cursor={first['next_cursor']}", headers=owner_headers)
+    ).json()
+    assert [k["id"] for k in second["items"]] == ids[:1] and second["next_cursor"] is None
+    for bad in ("garbage", first["next_cursor"][:-2]):
+        response = await client.get(f"{API}/{org}/api-keys?cursor={bad}", headers=owner_headers)
+        assert response.status_code == 422 and error_code(response) == "invalid_cursor"
+
+    other_owner = await create_user(db, now=clock.now())
+    other_org = await make_org(db, other_owner, clock.now())
+    other_headers = bearer(await issue_token(db, settings, user_id=other_owner, now=clock.now()))
+    response = await client.delete(f"{API}/{other_org}/api-keys/{ids[0]}", headers=other_headers)
+    assert response.status_code == 404 and error_code(response) == "api_key_not_found"
+    assert (await client.get(f"{API}/{other_org}/api-keys", headers=other_headers)).json()["items"] == []
