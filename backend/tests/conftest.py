@@ -96,6 +96,11 @@ def cluster() -> Iterator[Cluster]:
                     "ALTER SYSTEM SET fsync = off",
                     "ALTER SYSTEM SET synchronous_commit = off",
                     "ALTER SYSTEM SET full_page_writes = off",
+                    # Statistics change only when a test runs ANALYZE: autovacuum would otherwise
+                    # vacuum tables that rolled-back tests leave empty, and the planner then
+                    # rightly seq-scans a table it knows is empty — plan tests would depend on
+                    # how long the suite has been running.
+                    "ALTER SYSTEM SET autovacuum = off",
                     "SELECT pg_reload_conf()",
                 )
             await cluster.drop(TEMPLATE)

@@ -253,3 +253,22 @@ async def test_keys_are_listed_newest_first_page_by_page(
     response = await client.delete(f"{API}/{other_org}/api-keys/{ids[0]}", headers=other_headers)
     assert response.status_code == 404 and error_code(response) == "api_key_not_found"
     assert (await client.get(f"{API}/{other_org}/api-keys", headers=other_headers)).json()["items"] == []
+
+
+async def test_every_event_names_its_actor_type(
+    db: AsyncSession, settings: Settings, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    owner, org, owner_headers = await owner_and_org(db, settings, clock)
+    created = (await create_key(client, org, owner_headers, "organization:update")).json()
+    clock.advance(seconds=1)
+    renamed = await client.patch(f"{API}/{org}", json={"name": "Renamed by a key"}, headers=key_header(created["key"]))
+    assert renamed.status_code == 200, renamed.text
+    clock.advance(seconds=1)
+    await set_status(db, org, "deactivated", clock.now())  # no actor: the system
+    events = (await client.get(f"{API}/{org}/events", headers=owner_headers)).json()["items"]
+    actors = [(e["type"], e["actor_type"], e["actor_id"]) for e in events[:2]]
+    assert actors == [
+        ("organization.deactivated", "system", None),
+        ("organization.profile_updated", "api_key", created["id"]),
+    ]
+    assert all(e["actor_type"] == "user" and e["actor_id"] == str(owner) for e in events[2:])
