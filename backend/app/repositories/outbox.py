@@ -7,6 +7,7 @@ with `FOR UPDATE SKIP LOCKED` (a lock, not an update): two delivery loops never 
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -46,7 +47,7 @@ async def append_message(
     body: str,
     link: str | None,
     at: datetime,
-    actor_id: object = None,
+    actor_id: uuid.UUID | None = None,
 ) -> int:
     return await append(
         db,

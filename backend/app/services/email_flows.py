@@ -23,6 +23,7 @@ from app.core.config import Settings
 from app.core.security import passwords
 from app.repositories import email_tokens as tokens_repo
 from app.repositories import users as users_repo
+from app.repositories.lifecycle import ACTIVE
 from app.repositories.sessions import Principal
 from app.repositories.users import UserState
 from app.services import email_tokens, mail_messages
@@ -105,7 +106,7 @@ async def request_password_reset(
         db, settings, kind="password_reset", key=key, ip_address=client.ip_address, now=now, per_address=True
     )
     candidate = await users_repo.find_login(db, key)
-    if candidate is not None and candidate.status == users_repo.ACTIVE:
+    if candidate is not None and candidate.status == ACTIVE:
         await mail_messages.send_password_reset(db, settings, user_id=candidate.user_id, email=key, now=now)
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -48,7 +49,13 @@ def next_attempt_at(attempt: int, now: datetime) -> datetime | None:
     """When to try again after the `attempt`-th failure (1-based); None: give up."""
     if attempt >= MAX_ATTEMPTS:
         return None
-    return now + min(RETRY_BASE * 2 ** (attempt - 1), RETRY_CAP)
+    delay: timedelta = min(RETRY_BASE * 2 ** (attempt - 1), RETRY_CAP)
+    return now + delay
+
+
+async def backlog(db: AsyncSession, *, now: datetime) -> int:
+    """How many messages are due now (a metrics gauge: a growing number means mail is not going out)."""
+    return await outbox_repo.backlog(db, now=now, since=now - RETRY_WINDOW)
 
 
 async def enqueue(
@@ -60,7 +67,7 @@ async def enqueue(
     body: str,
     link: str | None,
     now: datetime,
-    actor_id: object = None,
+    actor_id: uuid.UUID | None = None,
 ) -> int:
     """Append a message to the outbox in the caller's transaction: sent only if it commits."""
     return await outbox_repo.append_message(

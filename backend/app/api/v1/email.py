@@ -24,8 +24,10 @@ from app.services.outcomes import Refused
 
 router = APIRouter(tags=["email"])
 
-_BAD_TOKEN = {400: {"description": "`invalid_token` — unknown, used, expired or of another purpose"}}
-_THROTTLED = {429: {"description": "`too_many_requests` with `Retry-After`"}}
+_BAD_TOKEN: dict[int | str, dict[str, Any]] = {
+    400: {"description": "`invalid_token` — unknown, used, expired or of another purpose"}
+}
+_THROTTLED: dict[int | str, dict[str, Any]] = {429: {"description": "`too_many_requests` with `Retry-After`"}}
 
 # One fixed answer for every password-reset request: the same body and headers whether or not the
 # email belongs to an account (or to one that cannot log in).

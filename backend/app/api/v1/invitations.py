@@ -4,7 +4,7 @@ the invitee's under `/invitations`."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
@@ -36,8 +36,8 @@ from app.services.permissions import Permission
 org_router = APIRouter(tags=["invitations"])  # org-scoped: users and API keys, by permission
 router = APIRouter(tags=["invitations"])  # the invitee's side: users only
 
-_NOT_PENDING = {409: {"description": "`invitation_not_pending`"}}
-_BY_TOKEN = {
+_NOT_PENDING: dict[int | str, dict[str, Any]] = {409: {"description": "`invitation_not_pending`"}}
+_BY_TOKEN: dict[int | str, dict[str, Any]] = {
     400: {"description": "`invalid_token`"},
     403: {"description": "`invitation_email_mismatch`, `organization_suspended`"},
     **_NOT_PENDING,
