@@ -30,6 +30,12 @@ async def _eventually(predicate, seconds: float = 30.0) -> None:
     raise AssertionError("not in time")
 
 
+def _spawn(args: list[str], *, env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen[bytes]:
+    """`tenancy …` in the background, its output in `log` (a pipe could fill up and block it)."""
+    with log.open("w") as out:
+        return subprocess.Popen([str(TENANCY), *args], env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+
+
 async def test_serve_sends_mail_over_smtp(committed_db_url, smtp_url, inbox, tmp_path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"TEST_DATABASE_URL"}}
@@ -42,14 +48,7 @@ async def test_serve_sends_mail_over_smtp(committed_db_url, smtp_url, inbox, tmp
         "TENANCY_DATA_DIR": str(tmp_path / "data"),
     }
     log = tmp_path / "serve.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [str(TENANCY), "serve", "--port", str(port), "--log-level", "warning"],
-            env=env,
-            cwd=tmp_path,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    proc = _spawn(["serve", "--port", str(port), "--log-level", "warning"], env=env, cwd=tmp_path, log=log)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
 
