@@ -53,6 +53,15 @@ def test_openapi_names_each_routes_permission(app: FastAPI) -> None:
     assert "`events:read`" in paths["/api/v1/organizations/{org_id}/events"]["get"]["description"]
 
 
+def test_openapi_offers_the_api_key_only_where_it_works(app: FastAPI) -> None:
+    document = app.openapi()
+    assert document["components"]["securitySchemes"]["APIKeyHeader"]["name"] == "X-API-Key"
+    for path, operations in document["paths"].items():
+        for operation in operations.values():
+            schemes = {name for requirement in operation.get("security", []) for name in requirement}
+            assert ("APIKeyHeader" in schemes) is ("{org_id}" in path), (path, schemes)
+
+
 # ------------------------------------------------------------------------ GET …/permissions
 
 
