@@ -77,6 +77,13 @@ class OrgContext:
         return self.api_key_id is not None
 
     @property
+    def caller_id(self) -> uuid.UUID:
+        """Who is calling, whatever kind: the key's id or the user's (for throttling and logs)."""
+        caller = self.api_key_id or self.user_id
+        assert caller is not None
+        return caller
+
+    @property
     def permissions(self) -> frozenset[Permission]:
         """What the caller may do here: a key's own permissions; every permission for platform
         admins; else their role's."""
