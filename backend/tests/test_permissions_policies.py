@@ -183,3 +183,17 @@ def test_status_rule(status: str, action: Action, role: str, error: str | None) 
 )
 def test_visibility(status: str, role: str, visible: bool) -> None:
     assert policies.can_see(ctx(role, status)) is visible
+
+
+def test_a_key_context_holds_its_own_permissions_and_names_itself() -> None:
+    key_id = uuid.uuid4()
+    key = dataclasses.replace(
+        ctx("member"), user_id=None, role=None, api_key_id=key_id, key_permissions=frozenset({P.MEMBERS_READ})
+    )
+    assert key.permissions == {P.MEMBERS_READ} and key.caller_id == key_id
+    owner = ctx("owner")
+    assert owner.caller_id == owner.user_id
+    assert policies.can_see(key) and not policies.can_see(dataclasses.replace(key, status="archived"))
+    with pytest.raises(AppError) as raised:
+        policies.admit(dataclasses.replace(key, status="suspended"), P.ORGANIZATION_READ, allowed=True)
+    assert raised.value.code == "organization_suspended"
