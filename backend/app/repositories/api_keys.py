@@ -37,7 +37,8 @@ def _key_statement() -> Select[Any]:
     the path organization's standing, and — in the same statement, through a data-modifying CTE —
     records the minute's use of a live key of that organization (`ON CONFLICT DO NOTHING` on the
     unique (key, minute) index: at most one row per key and minute, and no write at all for the
-    other requests of that minute). A request that then fails rolls the use back with it."""
+    other requests of that minute). A use is a live key presented on its own organization's
+    routes, whatever the answer; inside a request's transaction a failure rolls it back too."""
     key_hash = bindparam("secret_hash", type_=String())
     org_id = bindparam("organization_id", type_=PG_UUID(as_uuid=True))
     now = bindparam("now", type_=DateTime(timezone=True))

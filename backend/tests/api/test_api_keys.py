@@ -222,7 +222,7 @@ async def test_last_used_at_is_written_at_most_once_a_minute(
         assert (await client.get(f"{API}/{org}/members", headers=key_header(created["key"]))).status_code == 200
         clock.advance(seconds=5)
     assert await uses() == 1
-    await client.get(f"{API}/{org}/events", headers=key_header(created["key"]))  # 403: rolled back, not a use
+    await client.get(f"{API}/{org}/events", headers=key_header(created["key"]))  # 403, same minute: no new row
     clock.advance(minutes=1)
     assert (await client.get(f"{API}/{org}/members", headers=key_header(created["key"]))).status_code == 200
     assert await uses() == 2
