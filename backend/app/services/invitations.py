@@ -211,27 +211,30 @@ async def _respond(
     return Acceptance(organization_id, invitation.role)
 
 
-async def _by_token(db: AsyncSession, token: str, user: UserState | None) -> uuid.UUID:
-    """The invitation of an `invitation` token (400 `invalid_token` otherwise); with `user`, their
-    login email must be the invited one (403 `invitation_email_mismatch`)."""
+async def _answer_by_token(
+    db: AsyncSession, token: str, *, kind: str, user: UserState | None, now: datetime
+) -> Acceptance:
+    """Answer the invitation of an `invitation` token (400 `invalid_token` otherwise); with `user`,
+    their login email must be the invited one (403 `invitation_email_mismatch`). The token's use
+    is recorded with the answer (an answered invitation refuses it anyway: 409)."""
     record = await email_tokens.find(db, token, purposes=("invitation",))
     if record.invitation_id is None:
         raise email_tokens.InvalidToken()
     if user is not None and normalize_email(user.email or "") != record.email:
         raise InvitationEmailMismatch()
-    return record.invitation_id
+    answer = await _respond(db, record.invitation_id, kind=kind, user=user, now=now)
+    await email_tokens.mark_used(db, record, now=now, actor_id=user.id if user else None)
+    return answer
 
 
 async def accept_by_token(db: AsyncSession, *, principal: Principal, token: str, now: datetime) -> Acceptance:
     user = await _caller(db, principal)
-    invitation_id = await _by_token(db, token, user)
-    return await _respond(db, invitation_id, kind=invitations_repo.ACCEPTED, user=user, now=now)
+    return await _answer_by_token(db, token, kind=invitations_repo.ACCEPTED, user=user, now=now)
 
 
 async def decline_by_token(db: AsyncSession, *, token: str, now: datetime) -> None:
     """The token alone proves the address: no account is needed to decline."""
-    invitation_id = await _by_token(db, token, None)
-    await _respond(db, invitation_id, kind=invitations_repo.DECLINED, user=None, now=now)
+    await _answer_by_token(db, token, kind=invitations_repo.DECLINED, user=None, now=now)
 
 
 async def _own(db: AsyncSession, user: UserState, invitation_id: uuid.UUID, now: datetime) -> uuid.UUID:
@@ -263,5 +266,4 @@ async def accept_on_registration(db: AsyncSession, *, token: str, user_id: uuid.
     joins at once and counts as verified."""
     user = await users_repo.get_user_state(db, user_id)
     assert user is not None
-    invitation_id = await _by_token(db, token, user)
-    return await _respond(db, invitation_id, kind=invitations_repo.ACCEPTED, user=user, now=now)
+    return await _answer_by_token(db, token, kind=invitations_repo.ACCEPTED, user=user, now=now)

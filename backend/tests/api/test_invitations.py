@@ -9,6 +9,7 @@ from conftest import SHARED, make_settings
 from factories import DEFAULT_PASSWORD, bearer, issue_token
 from mail import delivery_in_test
 from org_factories import API, caller, join, make_org, set_status
+from sqlalchemy import text
 
 from app.core.config import Settings
 from app.repositories import email_tokens as tokens_repo
@@ -103,7 +104,14 @@ async def test_a_stranger_registers_with_the_invitation_and_joins(client, db, se
         assert event["details"]["email"] == "new.person@example.com" and event["details"]["role"] == "member"
     listed = (await client.get(f"{API}/{org_id}/invitations", headers=owner)).json()["items"]
     assert [(i["status"], i["responded_at"] is not None) for i in listed] == [("accepted", True)]
-    # the token was the invitation's: used up
+    # the token was the invitation's: used up (a use fact, like every email token)
+    uses = await db.execute(
+        text(
+            "SELECT count(*) FROM email_token_uses u JOIN email_tokens t ON t.id = u.token_id "
+            "WHERE t.purpose = 'invitation' AND t.email = 'new.person@example.com'"
+        )
+    )
+    assert uses.scalar_one() == 1
     again = await client.post(f"{INVITATIONS}/accept", json={"token": token}, headers=owner)
     assert again.status_code in (403, 409)
 
