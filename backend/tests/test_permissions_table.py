@@ -17,7 +17,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -28,6 +28,7 @@ from org_factories import API, cell_client, join, make_org, set_status, shared_a
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from app.core.clock import FrozenClock
+from app.repositories import invitations as invitations_repo
 
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)  # conftest's clock
 
@@ -72,6 +73,11 @@ PERMISSION_TABLE: list[tuple[str, str, str, str, str]] = [
     ("read_members_as_of", FORBIDDEN, OK, OK, OK),
     ("read_admins_as_of", FORBIDDEN, OK, OK, OK),
     ("read_owner_as_of", FORBIDDEN, OK, OK, OK),
+    # invitations (SPEC §10): members by admins and up, admins by the owner; list and revoke: admins and up
+    ("invite_member", FORBIDDEN, CREATED, CREATED, CREATED),
+    ("invite_admin", FORBIDDEN, FORBIDDEN, CREATED, CREATED),
+    ("read_invitations", FORBIDDEN, OK, OK, OK),
+    ("revoke_invitation", FORBIDDEN, GONE, GONE, GONE),
 ]
 
 ROLES = ("none", "member", "admin", "owner", "platform_admin")
@@ -105,6 +111,7 @@ class World:
     admin_target: uuid.UUID  # an admin to remove / revoke
     outsider: uuid.UUID  # an active user to add
     callers: dict[tuple[str, str], uuid.UUID]  # (role, tenant) → user
+    invitation: uuid.UUID | None = None  # a pending invitation into the organization, to revoke
 
 
 async def build_world(db: AsyncSession, clock: FrozenClock) -> World:
@@ -138,7 +145,18 @@ async def build_world(db: AsyncSession, clock: FrozenClock) -> World:
         ("owner", "other"): other_owner,
         ("platform_admin", "other"): platform_admin_elsewhere,
     }
-    return World(org, other_org, owner, admin, member, plain_target, admin_target, outsider, callers)
+    invitation = uuid.uuid4()
+    await invitations_repo.add_invitation(
+        db,
+        invitation_id=invitation,
+        organization_id=org,
+        email="pending@example.com",
+        role="member",
+        expires_at=now + timedelta(days=7),
+        at=now,
+        actor_id=owner,
+    )
+    return World(org, other_org, owner, admin, member, plain_target, admin_target, outsider, callers, invitation)
 
 
 @pytest.fixture(scope="module")
@@ -186,6 +204,10 @@ def request_for(action: str, world: World, caller: uuid.UUID, as_of: str) -> tup
         "read_members_as_of": ("GET", f"{o}/members?as_of={as_of}", None),
         "read_admins_as_of": ("GET", f"{o}/admins?as_of={as_of}", None),
         "read_owner_as_of": ("GET", f"{o}/owner?as_of={as_of}", None),
+        "invite_member": ("POST", f"{o}/invitations", {"email": "invitee@example.com", "role": "member"}),
+        "invite_admin": ("POST", f"{o}/invitations", {"email": "invitee@example.com", "role": "admin"}),
+        "read_invitations": ("GET", f"{o}/invitations", None),
+        "revoke_invitation": ("DELETE", f"{o}/invitations/{world.invitation}", None),
     }[action]
 
 
