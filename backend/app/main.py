@@ -10,6 +10,9 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app.api.v1 import api_router
 from app.api.v1.health import router as health_router
+from app.console.router import email_links as console_email_links
+from app.console.router import pages as console_pages
+from app.console.router import session_api as console_session_api
 from app.core.clock import Clock
 from app.core.config import Settings, get_settings
 from app.core.database import make_engine, make_sessionmaker
@@ -57,6 +60,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(api_router, prefix=API_PREFIX)
+    app.include_router(console_pages)
+    app.include_router(console_session_api)
+    app.include_router(console_email_links)
 
     # Outermost last: the body limit and headers wrap CORS and everything inside.
     if settings.cors_origins:
@@ -69,6 +75,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         )
     # no-store on the whole API (tokens, emails, tenant data) and on any request that carries
     # credentials, wherever it goes.
-    app.add_middleware(SecurityHeaders, no_store_prefixes=(API_PREFIX,))
+    app.add_middleware(SecurityHeaders, no_store_prefixes=(API_PREFIX, "/console/api"))
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

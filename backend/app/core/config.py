@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     allow_embedded_database: bool = False
     # Proxies whose X-Forwarded-For is believed (addresses or networks); nobody else's.
     trusted_proxies: list[str] = []
+    # The console's refresh-token cookie carries `Secure`: None = when the request came over https
+    # or ENVIRONMENT=production; true/false forces it (true behind a TLS-terminating proxy).
+    console_secure_cookie: bool | None = None
 
     # Mail (SPEC §9). No SMTP_URL: nothing is sent; messages stay in the outbox, are logged with
     # their link, and `tenancy outbox` prints them.

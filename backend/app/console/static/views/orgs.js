@@ -1,0 +1,61 @@
+// My organizations (every one, with my role and its status), switching, creating one.
+
+import * as client from "../api.js";
+import { mine } from "./invitations.js";
+import { busy, errorSlot, field, h } from "../dom.js";
+
+const STATUS_WORDS = {
+  active: "active",
+  inactive: "deactivated (read-only)",
+  suspended: "suspended",
+  archived: "archived",
+};
+
+export async function render(root, ctx) {
+  const mine = await client.all("/organizations");
+  const activeId = ctx.state.organization ? ctx.state.organization.id : null;
+  root.append(h("h1", {}, "Your organizations"));
+  if (!mine.length) root.append(h("p", {}, "You are not in any organization yet. Create one below."));
+  const list = h("ul", { class: "list", "aria-label": "Your organizations" });
+  for (const org of mine) {
+    const row = h("li", { class: "row", "data-org": org.id });
+    const info = h("div", { class: "grow" },
+      h("strong", { class: "org-name" }, org.name),
+      " ",
+      h("span", { class: "badge" }, org.role),
+      " ",
+      h("span", { class: `status status-${org.status}` }, STATUS_WORDS[org.status] || org.status),
+      org.description ? h("p", { class: "muted" }, org.description) : null,
+    );
+    row.append(info);
+    if (org.id === activeId) {
+      row.append(h("span", { class: "active-mark" }, "Active"));
+    } else {
+      const enter = h("button", { type: "button", "aria-label": `Switch to ${org.name}` }, "Switch");
+      const error = errorSlot(enter);
+      enter.addEventListener("click", () => busy(enter, error, () => ctx.enter(org.id)));
+      row.append(enter, error);
+    }
+    list.append(row);
+  }
+  root.append(list);
+  const invitations = await mine(ctx);
+  if (invitations) root.append(invitations);
+
+  const name = field("Name", { name: "name", required: true, maxlength: 100 });
+  const submit = h("button", { type: "submit" }, "Create and open");
+  const error = errorSlot(submit);
+  const form = h("form", { class: "card", "aria-labelledby": "create-org" },
+    h("h2", { id: "create-org" }, "Create an organization"),
+    h("p", { class: "muted" }, "You become its owner."),
+    name.wrap, submit, error,
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(submit, error, async () => {
+      const created = await client.api("POST", "/organizations", { name: name.input.value });
+      await ctx.enter(created.id);
+    });
+  });
+  root.append(form);
+}
