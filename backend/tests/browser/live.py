@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -59,6 +60,34 @@ def browser_fixture() -> Iterator[Any]:
 @dataclass
 class LiveServer:
     url: str
+    database_url: str
+
+    def latest_link(self, recipient: str) -> str:
+        """Path and query of the link in the newest message to `recipient` (from the outbox)."""
+
+        async def read() -> str | None:
+            import asyncpg
+            from sqlalchemy.engine import make_url
+
+            u = make_url(self.database_url)
+            conn = await asyncpg.connect(
+                user=u.username,
+                password=u.password,
+                database=u.database,
+                host=u.query.get("host") or u.host,
+                port=u.port,
+            )
+            try:
+                return await conn.fetchval(  # type: ignore[no-any-return]
+                    "SELECT link FROM outbox_messages WHERE recipient = $1 ORDER BY id DESC LIMIT 1", recipient
+                )
+            finally:
+                await conn.close()
+
+        link = _in_thread(read())
+        assert link, f"no message to {recipient}"
+        parts = urlsplit(link)
+        return f"{parts.path}?{parts.query}"
 
     def api(self) -> httpx.Client:
         return httpx.Client(base_url=f"{self.url}/api/v1", timeout=30)
@@ -118,7 +147,7 @@ def live_server_fixture(cluster: Cluster) -> Iterator[LiveServer]:
             raise RuntimeError("the test server did not start")
         time.sleep(0.05)
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}")
+        yield LiveServer(f"http://127.0.0.1:{port}", url)
     finally:
         server.should_exit = True
         thread.join(timeout=15)

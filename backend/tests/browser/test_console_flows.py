@@ -10,14 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 # Fixtures by import: a conftest.py here would shadow the suite's own `conftest` module.
-from tests.browser.live import (  # noqa: F401
-    PASSWORD,
-    LiveServer,
-    browser_fixture,
-    live_server_fixture,
-    new_page_fixture,
-    snap,
-)
+from tests.browser.live import PASSWORD, LiveServer, browser_fixture, live_server_fixture, new_page_fixture, snap  # noqa: F401
 
 pytestmark = pytest.mark.browser
 

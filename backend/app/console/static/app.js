@@ -156,6 +156,7 @@ async function draw(render, params) {
   } catch (error) {
     if (error.code === "session_ended") return;
     fresh.append(h("p", { class: "error", role: "alert" }, error.detail || String(error)));
+    if (error.status === undefined) setTimeout(() => { throw error; }); // a bug, not an API answer: surface it
   }
   if (generation !== drawing) return;
   view.replaceChildren(fresh);

@@ -1,7 +1,7 @@
 // My organizations (every one, with my role and its status), switching, creating one.
 
 import * as client from "../api.js";
-import { mine } from "./invitations.js";
+import { mine as myInvitations } from "./invitations.js";
 import { busy, errorSlot, field, h } from "../dom.js";
 
 const STATUS_WORDS = {
@@ -39,7 +39,7 @@ export async function render(root, ctx) {
     list.append(row);
   }
   root.append(list);
-  const invitations = await mine(ctx);
+  const invitations = await myInvitations(ctx);
   if (invitations) root.append(invitations);
 
   const name = field("Name", { name: "name", required: true, maxlength: 100 });
