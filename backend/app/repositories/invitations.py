@@ -138,6 +138,21 @@ async def has_pending(db: AsyncSession, organization_id: uuid.UUID, email: str, 
     return (await db.execute(stmt)).first() is not None
 
 
+async def nth_latest_to(
+    db: AsyncSession, organization_id: uuid.UUID, email: str, *, since: datetime, n: int
+) -> datetime | None:
+    """When the n-th most recent invitation of this email into this organization after `since`
+    was made (None: fewer than n). ix_invitations_org_email."""
+    stmt = (
+        select(Invitation.occurred_at)
+        .where(Invitation.organization_id == organization_id, Invitation.email == email, Invitation.occurred_at > since)
+        .order_by(Invitation.id.desc())
+        .offset(n - 1)
+        .limit(1)
+    )
+    return (await db.execute(stmt)).scalar_one_or_none()
+
+
 def _status_filter(status: str | None, now: datetime) -> Any:
     r = InvitationResponse.__table__.c
     if status is None:

@@ -11,6 +11,7 @@ one 404, into an inactive one 409 `organization_inactive`.
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
-from app.core.errors import Conflict, Forbidden, NotFound
+from app.core.errors import Conflict, Forbidden, NotFound, TooManyRequests
 from app.repositories import invitations as invitations_repo
 from app.repositories import organizations as orgs
 from app.repositories import users as users_repo
@@ -27,7 +28,7 @@ from app.repositories.sessions import Principal
 from app.repositories.users import UserState
 from app.services import email_tokens, mail_messages, policies
 from app.services.email_flows import mark_verified
-from app.services.email_tokens import EmailNotVerified
+from app.services.email_tokens import REQUEST_WINDOW, EmailNotVerified
 from app.services.emails import check_email, normalize_email
 from app.services.organizations import AlreadyMember, Page, lock_context
 from app.services.policies import Action, OrganizationInactive, OrganizationNotFound, OrganizationSuspended, OrgContext
@@ -60,7 +61,8 @@ class Acceptance:
 
 async def create(db: AsyncSession, settings: Settings, ctx: OrgContext, *, email: str, role: str) -> InvitationState:
     """Invite `email` as `role` (`invitations:create`, and `invitations:create_admin` for an
-    admin) and mail the link."""
+    admin) and mail the link. One address gets at most EMAIL_REQUESTS_PER_HOUR invitations into
+    one organization in any hour (429 beyond)."""
     action = Action.INVITE_ADMIN if role == policies.ADMIN else Action.INVITE_MEMBER
     policies.require(ctx, Action.INVITE_MEMBER)
     policies.require(ctx, action)
@@ -74,6 +76,12 @@ async def create(db: AsyncSession, settings: Settings, ctx: OrgContext, *, email
             raise AlreadyMember(pointer="/body/email")
     if await invitations_repo.has_pending(db, ctx.organization_id, email, now=ctx.now):
         raise InvitationPending(pointer="/body/email")
+    # Revoking and inviting again must not become a way to flood one mailbox.
+    nth = await invitations_repo.nth_latest_to(
+        db, ctx.organization_id, email, since=ctx.now - REQUEST_WINDOW, n=settings.email_requests_per_hour
+    )
+    if nth is not None:
+        raise TooManyRequests(max(1, math.ceil((nth + REQUEST_WINDOW - ctx.now).total_seconds())))
     invitation_id = uuid.uuid4()
     expires_at = ctx.now + timedelta(days=settings.invitation_days)
     seq = await invitations_repo.add_invitation(

@@ -298,3 +298,17 @@ async def test_accepting_follows_the_organization_status(
         assert len(members.json()["items"]) == 3
     # and nobody may invite into it either
     assert (await invite(client, org_id, owner, "later@example.com")).status_code in (403, 409)
+
+
+async def test_revoke_and_invite_again_cannot_flood_one_mailbox(client, settings, clock, world) -> None:
+    org_id, owner, _, _ = world
+    for _ in range(settings.email_requests_per_hour):
+        created = await invite(client, org_id, owner, "flood@example.com")
+        assert created.status_code == 201
+        assert (
+            await client.delete(f"{API}/{org_id}/invitations/{created.json()['id']}", headers=owner)
+        ).status_code == 204
+    throttled = await invite(client, org_id, owner, "flood@example.com")
+    assert throttled.status_code == 429
+    assert int(throttled.headers["Retry-After"]) > 0
+    assert (await invite(client, org_id, owner, "someone.else@example.com")).status_code == 201
