@@ -93,6 +93,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         _show_mail_log()
         base = f"http://{args.host}:{args.port}"
         print(f"tenancy: API docs at {base}/docs (OpenAPI: {base}/api/v1/openapi.json)", file=sys.stderr)
+        print(f"tenancy: web console at {base}/console", file=sys.stderr)
         with contextlib.suppress(KeyboardInterrupt, SystemExit):
             uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, **server_limits(settings))
     print("tenancy: stopped", file=sys.stderr)

@@ -156,6 +156,7 @@ def test_serve_stop_and_serve_again_on_the_same_data(data_dir: Path) -> None:
     try:
         first.wait_healthy()
         assert "/docs" in first.output()  # it says where the API docs are
+        assert f"{first.base}/console" in first.output()  # and the web console
         with httpx.Client(base_url=first.base, timeout=5) as http:
             ready = http.get("/ready")
             assert ready.status_code == 200, ready.text
@@ -167,6 +168,9 @@ def test_serve_stop_and_serve_again_on_the_same_data(data_dir: Path) -> None:
             assert missing.status_code == 404
             assert missing.json()["errors"][0]["code"] == "not_found"
             assert missing.headers["x-content-type-options"] == "nosniff"
+            console = http.get("/console")
+            assert console.status_code == 200
+            assert "frame-ancestors 'none'" in console.headers["content-security-policy"]
 
         secret = (data_dir / "jwt_secret").read_text()
         assert len(secret) >= 32

@@ -113,7 +113,7 @@ def test_history_timeline_and_team_as_of(new_page, live_server: LiveServer):
     expect(timeline).to_contain_text("Ada created the organization “Looms”.")
 
     # The team as of the moment Grace was added: a member, not yet an admin.
-    events.nth(1).get_by_role("button", name=re.compile("The team right after this event")).click()
+    events.nth(1).get_by_role("button", name=re.compile("Team right after this event")).click()
     at_that_moment = page.get_by_role("list", name="Members at that moment")
     expect(at_that_moment.get_by_role("listitem")).to_have_count(2)
     expect(at_that_moment.get_by_role("listitem").filter(has_text="Grace")).to_contain_text("member")
@@ -217,3 +217,49 @@ def test_a_newcomer_registers_and_creates_an_organization(new_page, live_server:
     page.reload()
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
     assert page.errors == []
+
+
+def test_api_keys_are_created_shown_once_and_revoked(new_page, live_server: LiveServer):
+    ada = unique("ada")
+    live_server.register(ada, "Ada", organization="Key Works")
+    page = new_page()
+    log_in(page, ada)
+    page.get_by_role("link", name="API keys").click()
+    page.get_by_label("Key name").fill("billing backend")
+    page.get_by_label("members:read").check()
+    page.get_by_role("button", name="Create key").click()
+    key = page.locator("output.key")
+    expect(key).to_have_text(re.compile(r"^tnc_"))
+    snap(page, "api-keys")
+    page.get_by_role("button", name="Done").click()
+    row = page.get_by_role("list", name="API keys").get_by_role("listitem").filter(has_text="billing backend")
+    expect(row).to_contain_text("members:read")
+    expect(page.locator("output.key")).to_have_count(0)  # never shown again
+    row.get_by_role("button", name="Revoke the key billing backend").click()
+    expect(page.locator("#notice")).to_have_text("The key billing backend was revoked.")
+    assert page.errors == []
+
+
+def test_the_keyboard_is_enough(new_page, live_server: LiveServer):
+    ada, grace = unique("ada"), unique("grace")
+    org = live_server.register(ada, "Ada", organization="Keys Only")["organization"]["id"]
+    live_server.register(grace, "Grace")
+    token = live_server.token(ada)
+    assert live_server.call(token, "POST", f"/organizations/{org}/members", json={"email": grace}).status_code == 201
+
+    page = new_page()
+    page.goto("/console")
+    expect(page.get_by_label("Email")).to_be_focused()  # the first field has the focus
+    page.keyboard.type(ada)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Keys Only", level=1)).to_be_visible()
+    page.get_by_role("button", name="Make owner: Grace").focus()
+    page.keyboard.press("Enter")
+    # The confirmation takes the focus; Cancel gives it back.
+    expect(page.get_by_role("button", name="Confirm transfer: Grace")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Cancel")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Make owner: Grace")).to_be_focused()

@@ -100,11 +100,11 @@ export async function render(root, ctx) {
     await people.learn(body.items.flatMap((e) => [e.actor_id, e.subject_id, e.details && e.details.previous_owner_id]));
     for (const event of body.items) {
       const local = new Date(event.occurred_at);
-      const at = button("Team at this moment", () => {
+      const at = button("Team right after this event", () => {
         instant.input.value = toLocalInput(local);
         showAsOf(event.occurred_at);
         instant.input.focus();
-      }, { class: "link", "aria-label": `The team right after this event (${local.toLocaleString()})` });
+      }, { class: "link", "aria-label": `Team right after this event (${local.toLocaleString()})` });
       timeline.append(h("li", { class: "event", "data-type": event.type },
         when(event.occurred_at), h("p", {}, sentence(event, people.who)), at));
     }

@@ -26,7 +26,7 @@ export async function render(root, ctx) {
       ),
     );
     const revoke = button(session.current ? "Log out here" : "Revoke", null, {
-      "aria-label": session.current ? "Log out of this browser" : `Revoke the session started ${new Date(session.created_at).toLocaleString()}`,
+      "aria-label": session.current ? "Log out here (this browser)" : `Revoke the session started ${new Date(session.created_at).toLocaleString()}`,
     });
     const error = errorSlot(revoke);
     revoke.addEventListener("click", () => busy(revoke, error, async () => {

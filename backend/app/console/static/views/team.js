@@ -5,6 +5,7 @@ import { inviteForm, pendingList } from "./invitations.js";
 import { busy, button, clear, errorSlot, field, h, showError, when } from "../dom.js";
 
 const ROLE_ORDER = { owner: 0, admin: 1, member: 2 };
+const ROLE_WORDS = { owner: "the owner", admin: "an admin", member: "a member" };
 
 export function sortTeam(members) {
   return [...members].sort(
@@ -21,7 +22,7 @@ export async function render(root, ctx) {
 
   root.append(
     h("h1", {}, org.name),
-    h("p", { class: "muted" }, `You are ${ctx.state.role ? `the ${ctx.state.role}` : "a platform administrator"} here · status: ${org.status}`),
+    h("p", { class: "muted" }, `You are ${ROLE_WORDS[ctx.state.role] || "a platform administrator"} here · status: ${org.status}`),
     h("section", { class: "card", "aria-labelledby": "owner-title" },
       h("h2", { id: "owner-title" }, "Owner"),
       h("p", { class: "owner" }, h("strong", {}, owner.display_name), " since ", when(owner.since)),
