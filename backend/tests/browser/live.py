@@ -36,21 +36,26 @@ def chromium_path() -> str | None:
     return next((c for c in candidates if c and os.access(c, os.X_OK)), None)
 
 
+# Decided when the test modules import this one, so a missing browser costs no database or
+# server start, and every browser test module is skipped from this one line (pytest folds them).
+CHROMIUM = chromium_path()
+if CHROMIUM is None:
+    if os.environ.get("CI"):
+        pytest.fail("browser tests need chromium under CI: `apt-get install chromium` (.ci/run does it)")
+    pytest.skip(
+        "browser tests skipped: no chromium found (apt-get install chromium, or set CHROMIUM_PATH)",
+        allow_module_level=True,
+    )
+
+
 @pytest.fixture(scope="module", name="browser")
 def browser_fixture() -> Iterator[Any]:
-    path = chromium_path()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - a dev dependency
-        path = None
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("browser tests need chromium under CI: `apt-get install chromium` (.ci/run does it)")
-        pytest.skip("browser tests skipped: no chromium found (apt-get install chromium, or set CHROMIUM_PATH)")
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         # Root (containers, CI) cannot use chromium's sandbox.
         args = ["--no-sandbox"] if os.geteuid() == 0 else []
-        launched = playwright.chromium.launch(executable_path=path, args=args)
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
         try:
             yield launched
         finally:

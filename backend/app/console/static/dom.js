@@ -1,4 +1,4 @@
-// Tiny DOM helpers. Text always goes in as text nodes (never innerHTML), so names and details
+// Tiny DOM helpers. Text always goes in as text nodes (never parsed as HTML), so names and details
 // from the API cannot inject markup.
 
 export function h(tag, props = {}, ...children) {
