@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     # Largest request head (request line and headers) and most headers `tenancy serve` accepts (431).
     max_header_bytes: int = Field(16 * 1024, ge=1024)
     max_header_count: int = Field(100, ge=8)
-    db_pool_size: int = Field(10, ge=1)
+    db_pool_size: int = Field(16, ge=1)
 
     # Swagger UI at /docs: on by default, off by default in production.
     api_docs: bool | None = None
