@@ -1,10 +1,11 @@
-"""Engine and the one-transaction-per-request session."""
+"""Engine and the per-request session: a transaction for changes, autocommit for reads."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
+from weakref import WeakKeyDictionary
 
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -29,12 +30,38 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
-async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
-    """One transaction per request: commit when the endpoint returns, roll back when it raises.
+_READ_METHODS = frozenset({"GET", "HEAD"})
+_AUTOCOMMIT: WeakKeyDictionary[async_sessionmaker[AsyncSession], async_sessionmaker[AsyncSession]] = WeakKeyDictionary()
 
+
+def _autocommit(maker: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
+    """The same sessions on AUTOCOMMIT connections of the same pool (made once per sessionmaker)."""
+    reads = _AUTOCOMMIT.get(maker)
+    if reads is None:
+        engine: AsyncEngine = maker.kw["bind"]
+        reads = async_sessionmaker(
+            engine.execution_options(isolation_level="AUTOCOMMIT"), **{k: v for k, v in maker.kw.items() if k != "bind"}
+        )
+        _AUTOCOMMIT[maker] = reads
+    return reads
+
+
+async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's session.
+
+    Changes (POST, PATCH, DELETE): one transaction, committed when the endpoint returns and rolled
+    back when it raises. Reads (GET, HEAD): no transaction — no BEGIN and COMMIT round trips; each
+    statement reads its own snapshot, as it does inside a READ COMMITTED transaction anyway (an
+    org-scoped read is the guard, then the read). A read that records something (an API key's
+    use) does it in one statement, which commits by itself.
     Services and repositories never commit; they flush when they need database-generated values.
     """
-    async with request.app.state.sessionmaker() as session, session.begin():
+    maker = request.app.state.sessionmaker
+    if request.method in _READ_METHODS:
+        async with _autocommit(maker)() as session:
+            yield session
+        return
+    async with maker() as session, session.begin():
         yield session
 
 
