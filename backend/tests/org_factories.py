@@ -79,7 +79,9 @@ async def committed_session(app: FastAPI) -> AsyncIterator[AsyncSession]:
 
 @contextlib.contextmanager
 def count_statements(engine: AsyncEngine) -> Iterator[list[str]]:
-    """Every SQL statement the engine sends while the block runs (BEGIN/COMMIT are not statements)."""
+    """Every SQL statement the engine sends while the block runs, the hot reads run on the driver
+    connection (`fetch_rows`) included (BEGIN/COMMIT are not statements: see
+    `integration/test_hot_path_statements.py` for those)."""
     seen: list[str] = []
 
     def record(conn, cursor, statement, parameters, context, executemany) -> None:

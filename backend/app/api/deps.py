@@ -81,6 +81,19 @@ async def get_current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(get_current_principal)]
 
 
+async def get_current_user(
+    request: Request, db: SessionDep, settings: SettingsDep, clock: ClockDep, token: BearerToken
+) -> Principal:
+    """`get_current_principal` with the user's whole state in the same query (`principal.user`)."""
+    await refuse_api_key(request)
+    if not token:
+        raise NotAuthenticated()
+    return await authenticate(db, settings, token=token, now=clock.now(), with_user=True)
+
+
+CurrentUser = Annotated[Principal, Depends(get_current_user)]
+
+
 # --------------------------------------------------------------------------- tenancy guard
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import column as sql_column
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.database import Prepared, fetch_rows
 from app.models import (
     Organization,
     OrganizationAdmin,
@@ -214,10 +215,15 @@ def _org_state_statement() -> Select[Any]:
     )
 
 
+@cache
+def _org_state_prepared() -> Prepared:
+    return Prepared(_org_state_statement())
+
+
 async def get_org_state(db: AsyncSession, organization_id: uuid.UUID) -> OrgState | None:
-    """The organization's current state, in one query."""
-    row = (await db.execute(_org_state_statement(), {"organization_id": organization_id})).one_or_none()
-    return _org_state(row) if row else None
+    """The organization's current state, in one query (prepared, on the driver connection)."""
+    rows = await fetch_rows(db, _org_state_prepared(), {"organization_id": organization_id})
+    return _org_state(rows[0]) if rows else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,6 +326,11 @@ def _memberships_statement(*, include_archived: bool) -> Select[Any]:
     ).order_by(org_id)
 
 
+@cache
+def _memberships_prepared(*, include_archived: bool) -> Prepared:
+    return Prepared(_memberships_statement(include_archived=include_archived))
+
+
 async def memberships_of_user(
     db: AsyncSession,
     user_id: uuid.UUID,
@@ -334,10 +345,10 @@ async def memberships_of_user(
     and the user's admin grant there. Archived organizations the user does not own are left out
     (before the page limit) unless `include_archived`.
     """
-    stmt = _memberships_statement(include_archived=include_archived)
+    stmt = _memberships_prepared(include_archived=include_archived)
     params = page_params({"user_id": user_id}, state="added", after=after, limit=limit)
     result = []
-    for row in (await db.execute(stmt, params)).all():
+    for row in await fetch_rows(db, stmt, params):
         state = _org_state(row)
         role = role_of(user_id, is_member=True, is_admin=row.admin_kind == "granted", owner_id=state.owner_id)
         result.append(Membership(organization=state, role=role or MEMBER, added_at=row.added_at))
@@ -395,6 +406,11 @@ def _members_statement(*, as_of: bool) -> Select[Any]:
     ).order_by(user_id)
 
 
+@cache
+def _members_prepared(*, as_of: bool) -> Prepared:
+    return Prepared(_members_statement(as_of=as_of))
+
+
 async def members_page(
     db: AsyncSession,
     organization_id: uuid.UUID,
@@ -408,7 +424,7 @@ async def members_page(
     The loose-index-scan walk of `latest_per_key_subquery`, each row fused with its user's
     display name and admin grant (as of the same instant) and the organization's owner then.
     """
-    stmt = _members_statement(as_of=as_of is not None)
+    stmt = _members_prepared(as_of=as_of is not None)
     params = page_params({"organization_id": organization_id}, state="added", after=after, limit=limit, as_of=as_of)
     return [
         MemberEntry(
@@ -418,7 +434,7 @@ async def members_page(
             or MEMBER,
             added_at=row.added_at,
         )
-        for row in (await db.execute(stmt, params)).all()
+        for row in await fetch_rows(db, stmt, params)
     ]
 
 

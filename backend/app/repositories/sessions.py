@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from app.core.database import Prepared, fetch_rows
 from app.models import (
     Organization,
     OrganizationAdmin,
@@ -23,7 +24,7 @@ from app.models import (
 )
 from app.repositories.facts import append, latest_column, latest_kind
 from app.repositories.lifecycle import ORGANIZATION_LIFECYCLE, USER_LIFECYCLE
-from app.repositories.users import status_columns
+from app.repositories.users import UserState, profile_columns, status_columns, user_state_from
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,8 @@ class Principal:
     org: OrgAccess | None = None
     # The `org` claim of the access token of this request (set by `authenticate`): a hint only.
     token_organization_id: uuid.UUID | None = None
+    # The user's whole current state, when asked for (`GET /auth/me` reads it in the same query).
+    user: UserState | None = None
 
 
 def org_standing_columns(org_id: Any) -> list[Any]:
@@ -86,10 +89,11 @@ def _org_columns(org_id: Any, user_id: Any) -> list[Any]:
     ]
 
 
-def _principal_statement(*, in_organization: bool) -> Select[Any]:
+def _principal_statement(*, in_organization: bool, with_user: bool = False) -> Select[Any]:
     """Built once per shape with bind parameters: constructing this many subqueries costs more
     Python than the query costs PostgreSQL, and a constant statement also keeps its compiled
-    form and asyncpg's prepared statement warm."""
+    form and asyncpg's prepared statement warm. One column (or one LATERAL) per fact: a new
+    fact the guard must see is one more entry here."""
     session_id = bindparam("session_id", type_=PG_UUID(as_uuid=True))
     user_id = bindparam("user_id", type_=PG_UUID(as_uuid=True))
     session_key = {"session_id": session_id}
@@ -103,31 +107,41 @@ def _principal_statement(*, in_organization: bool) -> Select[Any]:
     ]
     if in_organization:
         columns += _org_columns(bindparam("organization_id", type_=PG_UUID(as_uuid=True)), user_id)
+    if with_user:
+        columns += profile_columns(user_id)
     return select(*columns).where(Session.id == session_id, Session.user_id == user_id)
 
 
-_PRINCIPAL = _principal_statement(in_organization=False)
-_PRINCIPAL_IN_ORGANIZATION = _principal_statement(in_organization=True)
+# Run on the driver connection (`fetch_rows`): every authenticated request makes one of these.
+_PRINCIPAL = Prepared(_principal_statement(in_organization=False))
+_PRINCIPAL_WITH_USER = Prepared(_principal_statement(in_organization=False, with_user=True))
+_PRINCIPAL_IN_ORGANIZATION = Prepared(_principal_statement(in_organization=True))
 
 
 async def load_principal(
-    db: AsyncSession, *, session_id: uuid.UUID, user_id: uuid.UUID, organization_id: uuid.UUID | None = None
+    db: AsyncSession,
+    *,
+    session_id: uuid.UUID,
+    user_id: uuid.UUID,
+    organization_id: uuid.UUID | None = None,
+    with_user: bool = False,
 ) -> Principal | None:
-    """Session liveness, user status and (optionally) the caller's role in one org: ONE query.
+    """Session liveness, user status and (optionally) the caller's role in one org, or the user's
+    whole state (`with_user`): ONE query.
 
     Every column is an index-backed point lookup on a constant key, so the cost does not grow
     with history. None when the session does not exist or belongs to another user.
     """
     params: dict[str, Any] = {"session_id": session_id, "user_id": user_id}
-    if organization_id is None:
-        stmt = _PRINCIPAL
-    else:
+    if organization_id is not None:
         stmt = _PRINCIPAL_IN_ORGANIZATION
         params["organization_id"] = organization_id
-    conn = await db.connection()
-    row = (await conn.execute(stmt, params)).one_or_none()
-    if row is None:
+    else:
+        stmt = _PRINCIPAL_WITH_USER if with_user else _PRINCIPAL
+    rows = await fetch_rows(db, stmt, params)
+    if not rows:
         return None
+    row = rows[0]
     org = None
     if organization_id is not None:
         org = org_access(
@@ -143,6 +157,7 @@ async def load_principal(
         user_status=USER_LIFECYCLE.status_from(row),
         is_platform_admin=row.platform_admin_kind == "granted",
         org=org,
+        user=user_state_from(row, user_id=user_id, created_at=row.user_created_at) if with_user else None,
     )
 
 

@@ -22,7 +22,7 @@ from app.models import (
     UserProfile,
 )
 from app.repositories.email_tokens import verified_column
-from app.repositories.facts import append, latest_kind, latest_stmt
+from app.repositories.facts import append, latest_column, latest_kind, latest_stmt
 from app.repositories.lifecycle import ACTIVE, USER_LIFECYCLE
 from app.repositories.locks import advisory_xact_lock
 
@@ -94,11 +94,30 @@ def _user_state_statement() -> Select[Any]:
 async def get_user_state(db: AsyncSession, user_id: uuid.UUID) -> UserState | None:
     """The user's current state, composed in one query (built once, run with the id bound)."""
     row = (await db.execute(_user_state_statement(), {"user_id": user_id})).one_or_none()
-    if row is None:
-        return None
+    return user_state_from(row, user_id=row.id, created_at=row.created_at) if row else None
+
+
+def profile_columns(user_id: Any) -> list[ColumnElement[Any]]:
+    """The user's creation time, email and profile as point-lookup columns, to compose into a larger
+    statement (the principal query of `GET /auth/me`); with `status_columns`, `user_state_from`
+    makes a `UserState` of the row."""
+    key = {"user_id": user_id}
+    email = latest_column(UserLoginPassword, "email", key)
+    return [
+        select(User.created_at).where(User.id == user_id).scalar_subquery().label("user_created_at"),
+        email.label("email"),
+        verified_column(user_id, email).label("email_verified"),
+        latest_column(UserProfile, "display_name", key).label("display_name"),
+        latest_column(UserProfile, "bio", key).label("bio"),
+        latest_column(UserProfile, "avatar_url", key).label("avatar_url"),
+    ]
+
+
+def user_state_from(row: Any, *, user_id: uuid.UUID, created_at: datetime) -> UserState:
+    """A `UserState` from a row with the profile columns and `status_columns`."""
     return UserState(
-        id=row.id,
-        created_at=row.created_at,
+        id=user_id,
+        created_at=created_at,
         email=row.email,
         display_name=row.display_name,
         bio=row.bio,

@@ -365,7 +365,7 @@ async def me(db: AsyncSession, *, principal: Principal) -> Me:
     """The caller, the active organization of the access token (None when there is none or the
     caller left it) and the caller's memberships with their role (the first 100; `GET /organizations`
     pages through all)."""
-    user = await users_repo.get_user_state(db, principal.user_id)
+    user = principal.user or await users_repo.get_user_state(db, principal.user_id)
     assert user is not None
     memberships = await orgs_repo.memberships_of_user(db, principal.user_id, limit=MAX_ME_MEMBERSHIPS)
     active = None

@@ -30,16 +30,23 @@ def session_is_live(settings: Settings, principal: Principal, now: datetime) -> 
 
 
 async def authenticate(
-    db: AsyncSession, settings: Settings, *, token: str, now: datetime, organization_id: uuid.UUID | None = None
+    db: AsyncSession,
+    settings: Settings,
+    *,
+    token: str,
+    now: datetime,
+    organization_id: uuid.UUID | None = None,
+    with_user: bool = False,
 ) -> Principal:
-    """Decode the access token and confirm — in one query — that its session is live and its user
-    active; with `organization_id`, the same query composes the caller's standing there."""
+    """Verify the access token and confirm — in one query — that its session is live and its user
+    active; with `organization_id`, the same query composes the caller's standing there; with
+    `with_user`, the user's whole state (`principal.user`)."""
     try:
         claims = decode_access_token(settings, token, now=now)
     except InvalidToken as exc:
         raise NotAuthenticated() from exc
     principal = await load_principal(
-        db, session_id=claims.session_id, user_id=claims.user_id, organization_id=organization_id
+        db, session_id=claims.session_id, user_id=claims.user_id, organization_id=organization_id, with_user=with_user
     )
     if principal is None or principal.user_status != "active" or not session_is_live(settings, principal, now):
         raise NotAuthenticated()

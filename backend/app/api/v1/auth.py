@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from app.api.client import ClientDep
-from app.api.deps import BearerToken, ClockDep, CurrentPrincipal, SessionDep, SettingsDep, TransactionsDep
+from app.api.deps import BearerToken, ClockDep, CurrentPrincipal, CurrentUser, SessionDep, SettingsDep, TransactionsDep
 from app.api.outcomes import refusal_response
 from app.schemas.auth import (
     AccessTokenRead,
@@ -175,7 +175,7 @@ async def switch_organization(
 
 
 @router.get("/me", response_model=MeRead)
-async def me(principal: CurrentPrincipal, db: SessionDep) -> MeRead:
+async def me(principal: CurrentUser, db: SessionDep) -> MeRead:
     """Who you are, your active organization and your organizations with your role."""
     result = await auth.me(db, principal=principal)
     return MeRead(
