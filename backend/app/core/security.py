@@ -11,7 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -190,6 +190,13 @@ def decode_access_token(settings: Settings, token: str, *, now: datetime) -> Acc
 
     Times are checked against the injected clock rather than PyJWT's wall clock.
     """
+    claims, times = _decode(settings, token)
+    _check_times(times, now)
+    return claims
+
+
+def _decode(settings: Settings, token: str) -> tuple[AccessClaims, tuple[int, int, int]]:
+    """Everything but the clock: the claims and their (exp, nbf, iat)."""
     try:
         claims = jwt.decode(
             token,
@@ -201,12 +208,9 @@ def decode_access_token(settings: Settings, token: str, *, now: datetime) -> Acc
         )
         if claims.get("typ") != ACCESS_TOKEN_TYPE:
             raise InvalidToken("not an access token")
-        stamp = now.timestamp()
         exp, nbf, iat = (claims["exp"], claims["nbf"], claims["iat"])
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in (exp, nbf, iat)):
             raise InvalidToken("bad time claims")
-        if stamp >= exp or stamp < nbf or iat > stamp + 60:
-            raise InvalidToken("expired or not yet valid")
         # A validly signed token that lives longer than we issue them (a leaked key, an old
         # configuration, a forged `exp` of 10**20) is refused: RFC 8725 §3.10 asks to validate
         # every claim against what the issuer actually does.
@@ -217,12 +221,49 @@ def decode_access_token(settings: Settings, token: str, *, now: datetime) -> Acc
             user_id=uuid.UUID(claims["sub"]),
             session_id=uuid.UUID(claims["sid"]),
             organization_id=uuid.UUID(org) if org else None,
-            expires_at=datetime.fromtimestamp(exp, tz=now.tzinfo),
-        )
+            expires_at=datetime.fromtimestamp(exp, tz=UTC),
+        ), (exp, nbf, iat)
     except InvalidToken:
         raise
     except (jwt.PyJWTError, ValueError, TypeError, AttributeError, KeyError, OverflowError, OSError) as exc:
         raise InvalidToken(str(exc)) from exc
+
+
+def _check_times(times: tuple[int, int, int], now: datetime) -> None:
+    exp, nbf, iat = times
+    stamp = now.timestamp()
+    if stamp >= exp or stamp < nbf or iat > stamp + 60:
+        raise InvalidToken("expired or not yet valid")
+
+
+# Verified access tokens by their exact string. A token is verified once — signature, issuer,
+# audience, claims, lifetime cap — and each later use re-checks its times against the clock
+# (`exp`, `nbf`, `iat`), so an expired token is refused exactly as before. The session, the user and
+# their standing are still read from the database on every request (`services/principal.py`); this
+# saves the HMAC and the JSON parsing. Keyed by the settings that verification depends on too.
+# Bounded: emptied when full (a full cache means ~4,000 distinct live tokens in this process).
+_VERIFIED_MAX = 4096
+_verified: dict[tuple[object, ...], tuple[AccessClaims, tuple[int, int, int]]] = {}
+
+
+def verify_access_token(settings: Settings, token: str, *, now: datetime) -> AccessClaims:
+    """`decode_access_token`, remembering tokens that verified (their times are checked every time)."""
+    cache_key = (
+        token,
+        _key(settings),
+        settings.jwt_algorithm,
+        settings.jwt_audience,
+        settings.jwt_issuer,
+        settings.access_token_minutes,
+    )
+    found = _verified.get(cache_key)
+    if found is None:
+        found = _decode(settings, token)
+        if len(_verified) >= _VERIFIED_MAX:
+            _verified.clear()
+        _verified[cache_key] = found
+    _check_times(found[1], now)
+    return found[0]
 
 
 def new_refresh_token() -> tuple[str, str]:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.errors import NotAuthenticated
-from app.core.security import InvalidToken, decode_access_token
+from app.core.security import InvalidToken, verify_access_token
 from app.repositories.sessions import Principal, load_principal
 
 
@@ -42,7 +42,7 @@ async def authenticate(
     active; with `organization_id`, the same query composes the caller's standing there; with
     `with_user`, the user's whole state (`principal.user`)."""
     try:
-        claims = decode_access_token(settings, token, now=now)
+        claims = verify_access_token(settings, token, now=now)
     except InvalidToken as exc:
         raise NotAuthenticated() from exc
     principal = await load_principal(
