@@ -47,7 +47,9 @@ class Server:
 
 
 def service_command(port: int, workers: int) -> list[str]:
-    """The service as `tenancy serve` runs it (uvicorn, uvloop + httptools), with N workers."""
+    """The service as `tenancy serve` runs it (uvicorn, uvloop + httptools, no access log, no proxy
+    headers, no server header), with N workers. Not `tenancy serve` itself: it has no `--workers`
+    yet, and its header-limit protocol class cannot be handed to spawned workers."""
     return [
         sys.executable,
         "-m",
@@ -63,6 +65,8 @@ def service_command(port: int, workers: int) -> list[str]:
         "--log-level",
         "warning",
         "--no-access-log",
+        "--no-proxy-headers",
+        "--no-server-header",
     ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -23,6 +24,16 @@ from app.services.outbox import DeliveryLoop
 API_PREFIX = "/api/v1"
 
 
+def settle_heap() -> None:
+    """After start-up: move everything built so far (modules, routes, models, statements) out of
+    the garbage collector's sight, and collect the youngest generation less often. Full
+    collections then walk only what requests allocate (they cost ~50 ms every few hundred
+    requests before, in every p99); reference counting still frees almost everything at once."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
+
+
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -37,6 +48,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         delivery = DeliveryLoop(app.state.sessionmaker, settings, clock=app.state.clock)
         app.state.delivery = delivery
         delivery.start()
+        settle_heap()
         try:
             yield
         finally:
