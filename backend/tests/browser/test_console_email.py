@@ -71,3 +71,22 @@ def test_a_forgotten_password_is_reset_from_the_link(new_page, live_server: Live
     page.get_by_label("New password (at least 12 characters)").fill("yet another passphrase 99")
     page.get_by_role("button", name="Set the new password").click()
     expect(page.get_by_role("alert")).to_have_text("This link is invalid, already used or expired. Ask for a new one.")
+
+
+def test_an_email_address_is_verified_from_the_link(new_page, live_server: LiveServer):
+    ada = unique("ada")
+    live_server.register(ada, "Ada")
+    page = new_page()
+    page.goto("/console")
+    page.get_by_label("Email").fill(ada)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_text(f"Your email address {ada} is not verified yet.")).to_be_visible()
+    page.get_by_role("button", name="Send a new link").click()
+    expect(page.get_by_role("status").filter(has_text="A new link is on its way")).to_be_visible()
+
+    page.goto(live_server.latest_link(ada))  # /verify-email?token=… → the console
+    expect(page.get_by_role("status").filter(has_text=f"{ada} is verified.")).to_be_visible()
+    page.get_by_role("link", name="Continue to the console").click()
+    expect(page.get_by_role("heading", name="Your organizations")).to_be_visible()
+    expect(page.get_by_text("is not verified yet")).to_have_count(0)

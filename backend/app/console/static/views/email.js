@@ -22,6 +22,7 @@ export async function renderVerify(root, ctx, params) {
   try {
     const result = await client.publicCall("POST", "/auth/verify-email", { token });
     out.textContent = `${result.email} is verified.`;
+    if (client.loggedIn()) await ctx.reload();
     root.append(h("p", {}, h("a", { href: client.loggedIn() ? "#/orgs" : "#/login" }, "Continue to the console")));
   } catch (e) {
     error.textContent = e.code === "invalid_token" ? TOKEN_WORDS : e.detail;

@@ -15,6 +15,7 @@ export async function render(root, ctx) {
   const mine = await client.all("/organizations");
   const activeId = ctx.state.organization ? ctx.state.organization.id : null;
   root.append(h("h1", {}, "Your organizations"));
+  if (ctx.state.me.user.email_verified === false) root.append(verifyBanner(ctx));
   if (!mine.length) root.append(h("p", {}, "You are not in any organization yet. Create one below."));
   const list = h("ul", { class: "list", "aria-label": "Your organizations" });
   for (const org of mine) {
@@ -58,4 +59,17 @@ export async function render(root, ctx) {
     });
   });
   root.append(form);
+}
+
+// An unverified address: say so, and offer a new link (invitations show only once it is verified).
+function verifyBanner(ctx) {
+  const send = h("button", { type: "button" }, "Send a new link");
+  const error = errorSlot(send);
+  const done = h("span", { role: "status" });
+  send.addEventListener("click", () => busy(send, error, async () => {
+    await client.api("POST", "/auth/verify-email/request");
+    done.textContent = ` A new link is on its way to ${ctx.state.me.user.email}.`;
+  }));
+  return h("div", { class: "card" },
+    h("p", {}, `Your email address ${ctx.state.me.user.email} is not verified yet.`, done), send, error);
 }
