@@ -13,6 +13,7 @@ import signal
 import socket
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 from app.core.config import get_settings
 
@@ -53,7 +54,7 @@ def _raise_system_exit(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
-def server_limits(settings: object) -> dict[str, object]:
+def server_limits(settings: object) -> dict[str, Any]:
     """uvicorn options that are security decisions, in one place (tests start servers with them).
 
     - No proxy-header handling by uvicorn: it would believe `X-Forwarded-For` from its

@@ -79,9 +79,11 @@ def _server() -> Iterator[str]:
         return
     from app.core.embedded import embedded_postgres
 
-    with tempfile.TemporaryDirectory(prefix="tenancy-test-") as tmp:
-        with embedded_postgres(Path(tmp), database="postgres", delete=True) as url:
-            yield url
+    with (
+        tempfile.TemporaryDirectory(prefix="tenancy-test-") as tmp,
+        embedded_postgres(Path(tmp), database="postgres", delete=True) as url,
+    ):
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -92,11 +92,11 @@ async def test_every_table_has_both_triggers_and_the_vacuum_settings(db: AsyncSe
 # --- one real row in every table, so the row-level trigger has something to fire on ---------
 
 
-def _kinds(table: Table, column: str = "kind") -> list[str]:
-    """The values a `<column> IN (...)` CHECK constraint allows (empty: no such constraint)."""
+def _checked_values(table: Table, column: str) -> list[str]:
+    """The values a `column IN (...)` CHECK admits (every kind and reason column has one)."""
     for constraint in table.constraints:
         sqltext = getattr(constraint, "sqltext", None)
-        if sqltext is not None and str(sqltext).startswith(f"{column} IN"):
+        if sqltext is not None and str(sqltext).startswith(f"{column} IN ("):
             return re.findall(r"'([^']+)'", str(sqltext))
     return []
 
@@ -105,7 +105,7 @@ def _value(table: Table, column: Any, parents: dict[str, Any]) -> Any:
     if column.foreign_keys:
         (fk,) = column.foreign_keys
         return parents[fk.column.table.name]
-    if allowed := _kinds(table, column.name):
+    if allowed := _checked_values(table, column.name):
         return allowed[0]
     kind = column.type
     if isinstance(kind, Integer):
@@ -150,7 +150,8 @@ async def parents(db: AsyncSession) -> dict[str, uuid.UUID]:
     key_id = uuid.uuid4()
     await db.execute(
         text(
-            "INSERT INTO api_keys (id, organization_id, name, prefix, secret_hash, permissions, created_by, created_at) "
+            "INSERT INTO api_keys "
+            "(id, organization_id, name, prefix, secret_hash, permissions, created_by, created_at) "
             "VALUES (:id, :o, 'k', '0123456789ab', repeat('0', 64), ARRAY['members:read'], :u, now())"
         ),
         {"id": key_id, "o": org_id, "u": user_id},

@@ -121,7 +121,8 @@ async def test_a_second_claim_on_an_email_waits_for_the_first_and_then_loses(
 ) -> None:
     """The deterministic version of the race: the first transaction holds the email until it
     commits; the second blocks inside `create_account`, then sees the first's row."""
-    from app.services.users import EmailAlreadyRegistered, create_account
+    from app.domain.errors import EmailAlreadyRegistered
+    from app.services.users import create_account
 
     engine = make_engine(committed_db_url, pool_size=2)
     maker = make_sessionmaker(engine)

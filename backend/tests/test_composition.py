@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import uuid
 from dataclasses import dataclass
@@ -160,7 +161,9 @@ async def test_pages_come_in_ascending_key_order(db: AsyncSession) -> None:
                 rows.append({"organization_id": org_id, "user_id": user, "kind": kind, "occurred_at": at})
     result = await db.execute(insert(OrganizationMember).returning(OrganizationMember.id), rows)
     ids = list(result.scalars())
-    facts = [Fact(i, r["organization_id"], r["user_id"], r["kind"], r["occurred_at"]) for i, r in zip(ids, rows)]
+    facts = [
+        Fact(i, r["organization_id"], r["user_id"], r["kind"], r["occurred_at"]) for i, r in zip(ids, rows, strict=True)
+    ]
     expected = [f.user for f in model_members(facts, org, None)]
     assert len(expected) > 100
 
@@ -169,7 +172,7 @@ async def test_pages_come_in_ascending_key_order(db: AsyncSession) -> None:
     )
     keys = [r.key for r in one_page]
     assert keys == expected
-    assert all(a < b for a, b in zip(keys, keys[1:]))
+    assert all(a < b for a, b in itertools.pairwise(keys))
     assert [r.key for r in await page_through(db, org, limit=7, as_of=None)] == expected
 
     middle = BASE + (at - BASE) / 2

@@ -164,6 +164,6 @@ async def test_a_body_at_the_limit_is_accepted(client: httpx.AsyncClient, app: F
 
 async def test_500_reveals_nothing(client: httpx.AsyncClient) -> None:
     response = await client.get("/_test/boom")
-    (error,) = assert_envelope(response, 500, "internal_error")
+    (_error,) = assert_envelope(response, 500, "internal_error")
     for leak in ("Traceback", "RuntimeError", "SELECT", "secret", "password_hash", 'File "', ".py"):
         assert leak not in response.text

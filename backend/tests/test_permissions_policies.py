@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 import pytest
 
 from app.core.errors import AppError
+from app.domain.permissions import ALL_PERMISSIONS, GRANTABLE, ROLE_PERMISSIONS, Permission
 from app.services import policies
-from app.services.permissions import ALL_PERMISSIONS, GRANTABLE, ROLE_PERMISSIONS, Permission
 from app.services.policies import PERMISSION_OF, Action, OrgContext
 
 P = Permission

@@ -47,6 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from app.core.clock import FrozenClock
 from app.core.database import make_engine
 from app.core.errors import AppError
+from app.domain.errors import OwnerNotFound
 from app.services import invitations as invitations_service
 from app.services import organizations as service
 
@@ -511,7 +512,7 @@ class OrgLifecycle(RuleBasedStateMachine):
             admins = await service.list_admins(self.db, ctx, as_of=instant, limit=100)
             try:
                 owner: uuid.UUID | None = (await service.get_owner(self.db, ctx, as_of=instant)).user_id
-            except service.OwnerNotFound:
+            except OwnerNotFound:
                 owner = None
             return members, admins, owner
 

@@ -27,7 +27,7 @@ down_revision: str | None = '0002'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# The permission catalog (services/permissions.py) as of this migration; a key may hold these.
+# The permission catalog (domain/permissions.py) as of this migration; a key may hold these.
 CATALOG = (
     'organization:read', 'members:read', 'admins:read', 'owner:read',
     'organization:update', 'members:add', 'members:remove', 'events:read',

@@ -14,11 +14,12 @@ from app.core.clock import Clock
 from app.core.config import Settings
 from app.core.database import Transactions, get_db, get_transactions
 from app.core.errors import NotAuthenticated
-from app.repositories.sessions import Principal
+from app.domain.errors import AmbiguousCredentials, ApiKeyNotAllowed
+from app.domain.permissions import Permission
+from app.domain.sessions import Principal
 from app.services import policies
-from app.services.api_keys import AmbiguousCredentials, ApiKeyNotAllowed, key_context
+from app.services.api_keys import key_context
 from app.services.organizations import org_context
-from app.services.permissions import Permission
 from app.services.policies import OrgContext
 from app.services.principal import authenticate
 

@@ -16,13 +16,9 @@ from urllib.parse import urlsplit
 
 from fastapi import Request
 
-from app.core.errors import Forbidden
+from app.domain.errors import CrossSiteRequest
 
 CSRF_HEADER = "x-tenancy-console"
-
-
-class CrossSiteRequest(Forbidden):
-    code, detail = "csrf_rejected", "This request must come from the console page itself."
 
 
 def same_origin(request: Request) -> bool:

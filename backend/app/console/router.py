@@ -23,10 +23,11 @@ from app.console.assets import PAGE_HEADERS, assets
 from app.console.csrf import require_same_origin
 from app.core.config import Settings
 from app.core.errors import NotAuthenticated, NotFound
+from app.domain.errors import InvalidRefreshToken
 from app.schemas.auth import TokenCreate
 from app.schemas.console import ConsoleSwitch, ConsoleTokenRead
 from app.services import auth
-from app.services.auth import InvalidRefreshToken, TokenPair
+from app.services.auth import TokenPair
 from app.services.outcomes import Refused
 
 CONSOLE_PATH = "/console"

@@ -11,7 +11,7 @@ from weakref import WeakKeyDictionary
 
 import asyncpg
 from fastapi import Request
-from sqlalchemy import Executable
+from sqlalchemy import ClauseElement
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -84,7 +84,7 @@ async def get_transactions(request: Request) -> Transactions:
     """
     override = request.app.dependency_overrides.get(get_db)
     if override is not None:
-        return contextlib.asynccontextmanager(override)  # type: ignore[no-any-return]
+        return contextlib.asynccontextmanager(override)
     maker = request.app.state.sessionmaker
 
     @contextlib.asynccontextmanager
@@ -98,7 +98,7 @@ async def get_transactions(request: Request) -> Transactions:
 # ------------------------------------------------------------------- hot reads, prepared
 
 
-class Row(asyncpg.Record):
+class Row(asyncpg.Record):  # type: ignore[misc]  # asyncpg ships no types
     """An asyncpg record whose columns also read as attributes (`row.user_id`), like SQLAlchemy's."""
 
     def __getattr__(self, name: str) -> Any:
@@ -118,10 +118,10 @@ class Prepared:
     timezone-aware datetimes, str), which is what these statements' columns need.
     """
 
-    def __init__(self, statement: Executable) -> None:
+    def __init__(self, statement: ClauseElement) -> None:
         compiled = statement.compile(dialect=PGDialect_asyncpg())
         self.sql = str(compiled)
-        self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
+        self.names: tuple[str, ...] = tuple(getattr(compiled, "positiontup", None) or ())
         self.defaults = dict(compiled.params)
 
     def args(self, params: Mapping[str, Any]) -> list[Any]:
@@ -140,5 +140,5 @@ async def fetch_rows(db: AsyncSession, prepared: Prepared, params: Mapping[str, 
     if sync is not None and sync.dispatch.before_cursor_execute:
         sync.dispatch.before_cursor_execute(sync, None, prepared.sql, tuple(args), None, False)
     raw = await conn.get_raw_connection()
-    driver: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
+    driver: asyncpg.Connection = raw.driver_connection
     return await driver.fetch(prepared.sql, *args, record_class=Row)

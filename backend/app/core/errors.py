@@ -14,71 +14,23 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.domain.errors import AppError, Conflict, Forbidden, NotAuthenticated, NotFound, ServerBusy, TooManyRequests
+
+# The base classes live in the domain; re-exported for the handlers' callers.
+__all__ = [
+    "AppError",
+    "Conflict",
+    "Forbidden",
+    "NotAuthenticated",
+    "NotFound",
+    "ServerBusy",
+    "TooManyRequests",
+    "error_body",
+    "error_response",
+    "install_error_handlers",
+]
+
 log = logging.getLogger("tenancy")
-
-
-class AppError(Exception):
-    status: int = 400
-    code: str = "bad_request"
-    detail: str = "The request cannot be processed."
-
-    def __init__(
-        self,
-        detail: str | None = None,
-        *,
-        code: str | None = None,
-        status: int | None = None,
-        pointer: str | None = None,
-        meta: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        self.detail = detail or self.detail
-        self.code = code or self.code
-        self.status = status or self.status
-        self.pointer = pointer
-        self.meta = meta
-        self.headers = headers
-        super().__init__(self.detail)
-
-
-class NotAuthenticated(AppError):
-    status, code, detail = 401, "not_authenticated", "Missing, invalid or expired credentials."
-
-    def __init__(self, detail: str | None = None, **kw: Any) -> None:
-        kw.setdefault("headers", {"WWW-Authenticate": "Bearer"})
-        super().__init__(detail, **kw)
-
-
-class Forbidden(AppError):
-    status, code, detail = 403, "forbidden", "You are not allowed to do this."
-
-
-class NotFound(AppError):
-    status, code, detail = 404, "not_found", "Not found."
-
-
-class Conflict(AppError):
-    status, code, detail = 409, "conflict", "The request conflicts with the current state."
-
-
-class TooManyRequests(AppError):
-    status, code, detail = 429, "too_many_requests", "Too many attempts; retry later."
-
-    def __init__(self, retry_after: int, **kw: Any) -> None:
-        kw.setdefault("headers", {"Retry-After": str(max(1, retry_after))})
-        kw.setdefault("meta", {"retry_after": max(1, retry_after)})
-        super().__init__(**kw)
-
-
-class ServerBusy(AppError):
-    """Too much work queued (e.g. password hashing during a login flood): come back shortly."""
-
-    status, code, detail = 503, "server_busy", "The server is busy; retry shortly."
-
-    def __init__(self, retry_after: int = 1, **kw: Any) -> None:
-        kw.setdefault("headers", {"Retry-After": str(max(1, retry_after))})
-        kw.setdefault("meta", {"retry_after": max(1, retry_after)})
-        super().__init__(**kw)
 
 
 def error_body(

@@ -35,11 +35,16 @@ T = TypeVar("T")
 class HashParameters(Protocol):
     """The argon2id settings a `Passwords` needs (a `Settings` has them)."""
 
-    argon2_memory_kib: int
-    argon2_time_cost: int
-    argon2_parallelism: int
-    password_hash_workers: int
-    password_hash_queue: int
+    @property
+    def argon2_memory_kib(self) -> int: ...
+    @property
+    def argon2_time_cost(self) -> int: ...
+    @property
+    def argon2_parallelism(self) -> int: ...
+    @property
+    def password_hash_workers(self) -> int: ...
+    @property
+    def password_hash_queue(self) -> int: ...
 
 
 class Passwords:

@@ -15,8 +15,8 @@ from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, tex
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.domain.permissions import Permission
 from app.models.base import AppendOnly, Base, KeyActed
-from app.services.permissions import Permission
 
 _CATALOG = ", ".join(f"'{p.value}'" for p in Permission)
 

@@ -9,7 +9,8 @@ from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Identity, Inde
 from sqlalchemy.dialects.postgresql import INET, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import AppendOnly, Base, latest_indexes
+from app.domain.vocabulary import RevocationReason
+from app.models.base import AppendOnly, Base, latest_indexes, values_check
 
 
 class Session(Base):
@@ -48,7 +49,10 @@ class SessionRevocation(AppendOnly, Base):
     """The end of a session, with its reason (logout, password_changed, reuse_detected, ...)."""
 
     __tablename__ = "session_revocations"
-    __table_args__ = (*latest_indexes("session_revocations", "reason", key="session_id"),)
+    __table_args__ = (
+        *latest_indexes("session_revocations", "reason", key="session_id"),
+        values_check("reason", RevocationReason),
+    )
 
     session_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("sessions.id"), nullable=False)
     reason: Mapped[str] = mapped_column(String(32), nullable=False)

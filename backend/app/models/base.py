@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Identity, Index, MetaData, func, text
@@ -29,6 +30,8 @@ class AppendOnly:
     initial migration). Current state is the latest row per key; past state is the latest row
     per key with `occurred_at <= T`.
     """
+
+    __tablename__: str
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
@@ -70,6 +73,11 @@ def latest_indexes(table: str, *include: str, key: str = "user_id") -> tuple[Ind
     )
 
 
-def kind_check(*kinds: str) -> CheckConstraint:
-    allowed = ", ".join(f"'{k}'" for k in kinds)
-    return CheckConstraint(f"kind IN ({allowed})", name="kind")
+def values_check(column: str, values: Iterable[str]) -> CheckConstraint:
+    """`column IN (...)` named after the column: the enum of `app.domain.vocabulary` is the list."""
+    allowed = ", ".join(f"'{v}'" for v in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=column)
+
+
+def kind_check(kinds: Iterable[str]) -> CheckConstraint:
+    return values_check("kind", kinds)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, text
+from sqlalchemy import DateTime, ForeignKey, Index, String, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import AppendOnly, Base, KeyActed, kind_check
+from app.domain.vocabulary import INVITABLE_ROLES, InvitationResponseKind
+from app.models.base import AppendOnly, Base, KeyActed, kind_check, values_check
 
 
 class Invitation(KeyActed, AppendOnly, Base):
@@ -26,7 +27,7 @@ class Invitation(KeyActed, AppendOnly, Base):
         Index("ix_invitations_history", "organization_id", text("occurred_at DESC"), text("id DESC")),
         Index("ix_invitations_org_email", "organization_id", "email", text("id DESC")),
         Index("ix_invitations_email", "email", text("id DESC")),
-        CheckConstraint("role IN ('member', 'admin')", name="role"),
+        values_check("role", INVITABLE_ROLES),
     )
 
     invitation_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
@@ -46,7 +47,7 @@ class InvitationResponse(KeyActed, AppendOnly, Base):
     __table_args__ = (
         Index("uq_invitation_responses_invitation_id", "invitation_id", unique=True),
         Index("ix_invitation_responses_history", "organization_id", text("occurred_at DESC"), text("id DESC")),
-        kind_check("accepted", "declined", "revoked"),
+        kind_check(InvitationResponseKind),
     )
 
     invitation_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)

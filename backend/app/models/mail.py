@@ -6,20 +6,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Identity, Index, Integer, String, Text, text
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Identity, Index, Integer, String, Text, text
 from sqlalchemy.dialects.postgresql import INET, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import AppendOnly, Base, kind_check
-
-MESSAGE_KINDS = ("email_verification", "email_change", "email_change_notice", "password_reset", "invitation")
-TOKEN_PURPOSES = ("verify_email", "change_email", "password_reset", "invitation")
-EMAIL_REQUEST_KINDS = ("verify_email", "change_email", "password_reset")
-
-
-def _in(column: str, values: tuple[str, ...]) -> CheckConstraint:
-    allowed = ", ".join(f"'{v}'" for v in values)
-    return CheckConstraint(f"{column} IN ({allowed})", name=column)
+from app.domain.vocabulary import DeliveryKind, EmailRequestKind, MessageKind, TokenPurpose
+from app.models.base import AppendOnly, Base, kind_check, values_check
 
 
 class OutboxMessage(AppendOnly, Base):
@@ -29,7 +21,7 @@ class OutboxMessage(AppendOnly, Base):
     __table_args__ = (
         # The delivery loop looks for undelivered messages among the recent ones only.
         Index("ix_outbox_messages_recent", text("occurred_at DESC"), text("id DESC")),
-        kind_check(*MESSAGE_KINDS),
+        kind_check(MessageKind),
     )
 
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
@@ -48,7 +40,7 @@ class OutboxDelivery(AppendOnly, Base):
         Index(
             "ix_outbox_deliveries_latest", "message_id", text("id DESC"), postgresql_include=["kind", "next_attempt_at"]
         ),
-        kind_check("sent", "failed"),
+        kind_check(DeliveryKind),
     )
 
     message_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("outbox_messages.id"), nullable=False)
@@ -63,7 +55,10 @@ class EmailToken(AppendOnly, Base):
     of `email_token_uses`."""
 
     __tablename__ = "email_tokens"
-    __table_args__ = (Index("uq_email_tokens_token_hash", "token_hash", unique=True), _in("purpose", TOKEN_PURPOSES))
+    __table_args__ = (
+        Index("uq_email_tokens_token_hash", "token_hash", unique=True),
+        values_check("purpose", TokenPurpose),
+    )
 
     token_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     purpose: Mapped[str] = mapped_column(String(16), nullable=False)
@@ -100,7 +95,7 @@ class EmailRequest(Base):
     __table_args__ = (
         Index("ix_email_requests_key", "kind", "key", text("occurred_at DESC")),
         Index("ix_email_requests_ip", "kind", "ip_address", text("occurred_at DESC")),
-        kind_check(*EMAIL_REQUEST_KINDS),
+        kind_check(EmailRequestKind),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)

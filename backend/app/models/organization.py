@@ -7,6 +7,7 @@ from sqlalchemy import DateTime, ForeignKey, Index, String, Text, func, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.domain.vocabulary import ActiveKind, ArchiveKind, GrantKind, MemberKind, SuspensionKind
 from app.models.base import AppendOnly, Base, KeyActed, kind_check, latest_indexes
 
 
@@ -57,10 +58,7 @@ class OrganizationProfile(KeyActed, AppendOnly, Base):
 
 class OrganizationActiveStatus(KeyActed, AppendOnly, Base):
     __tablename__ = "organization_active_status"
-    __table_args__ = (
-        *latest_indexes("organization_active_status", "kind", key=ORG),
-        kind_check("activated", "deactivated"),
-    )
+    __table_args__ = (*latest_indexes("organization_active_status", "kind", key=ORG), kind_check(ActiveKind))
 
     organization_id: Mapped[uuid.UUID] = _org_fk()
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
@@ -68,7 +66,7 @@ class OrganizationActiveStatus(KeyActed, AppendOnly, Base):
 
 class OrganizationSuspension(KeyActed, AppendOnly, Base):
     __tablename__ = "organization_suspensions"
-    __table_args__ = (*latest_indexes("organization_suspensions", "kind", key=ORG), kind_check("suspended", "lifted"))
+    __table_args__ = (*latest_indexes("organization_suspensions", "kind", key=ORG), kind_check(SuspensionKind))
 
     organization_id: Mapped[uuid.UUID] = _org_fk()
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
@@ -77,7 +75,7 @@ class OrganizationSuspension(KeyActed, AppendOnly, Base):
 
 class OrganizationArchive(KeyActed, AppendOnly, Base):
     __tablename__ = "organization_archives"
-    __table_args__ = (*latest_indexes("organization_archives", "kind", key=ORG), kind_check("archived", "restored"))
+    __table_args__ = (*latest_indexes("organization_archives", "kind", key=ORG), kind_check(ArchiveKind))
 
     organization_id: Mapped[uuid.UUID] = _org_fk()
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
@@ -96,7 +94,7 @@ class OrganizationMember(KeyActed, AppendOnly, Base):
             postgresql_include=["kind"],
         ),
         history_index("organization_members"),
-        kind_check("added", "removed"),
+        kind_check(MemberKind),
     )
 
     organization_id: Mapped[uuid.UUID] = _org_fk()
@@ -109,7 +107,7 @@ class OrganizationAdmin(KeyActed, AppendOnly, Base):
     __table_args__ = (
         *latest_indexes("organization_admins", "kind", key=ORG_USER),
         history_index("organization_admins"),
-        kind_check("granted", "revoked"),
+        kind_check(GrantKind),
     )
 
     organization_id: Mapped[uuid.UUID] = _org_fk()

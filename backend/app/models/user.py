@@ -7,6 +7,7 @@ from sqlalchemy import DateTime, ForeignKey, Index, String, Text, func, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.domain.vocabulary import ActiveKind, ArchiveKind, GrantKind, SuspensionKind
 from app.models.base import AppendOnly, Base, kind_check, latest_indexes
 
 
@@ -45,7 +46,7 @@ class UserLoginPassword(AppendOnly, Base):
 
 class UserActiveStatus(AppendOnly, Base):
     __tablename__ = "user_active_status"
-    __table_args__ = (*latest_indexes("user_active_status", "kind"), kind_check("activated", "deactivated"))
+    __table_args__ = (*latest_indexes("user_active_status", "kind"), kind_check(ActiveKind))
 
     user_id: Mapped[uuid.UUID] = _user_fk()
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
@@ -53,7 +54,7 @@ class UserActiveStatus(AppendOnly, Base):
 
 class UserSuspension(AppendOnly, Base):
     __tablename__ = "user_suspensions"
-    __table_args__ = (*latest_indexes("user_suspensions", "kind"), kind_check("suspended", "lifted"))
+    __table_args__ = (*latest_indexes("user_suspensions", "kind"), kind_check(SuspensionKind))
 
     user_id: Mapped[uuid.UUID] = _user_fk()
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
@@ -62,7 +63,7 @@ class UserSuspension(AppendOnly, Base):
 
 class UserArchive(AppendOnly, Base):
     __tablename__ = "user_archives"
-    __table_args__ = (*latest_indexes("user_archives", "kind"), kind_check("archived", "restored"))
+    __table_args__ = (*latest_indexes("user_archives", "kind"), kind_check(ArchiveKind))
 
     user_id: Mapped[uuid.UUID] = _user_fk()
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
@@ -72,7 +73,7 @@ class PlatformAdminGrant(AppendOnly, Base):
     """Platform administrators (operators): granted / revoked, latest row per user."""
 
     __tablename__ = "platform_admin_grants"
-    __table_args__ = (*latest_indexes("platform_admin_grants", "kind"), kind_check("granted", "revoked"))
+    __table_args__ = (*latest_indexes("platform_admin_grants", "kind"), kind_check(GrantKind))
 
     user_id: Mapped[uuid.UUID] = _user_fk()
     kind: Mapped[str] = mapped_column(String(16), nullable=False)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -13,22 +12,11 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.api_keys import ApiKeyState, KeyPrincipal
 from app.models import ApiKey, ApiKeyRevocation, ApiKeyUse
-from app.repositories.sessions import OrgAccess, org_access, org_standing_columns
+from app.repositories.sessions import org_access, org_standing_columns
 
 # ------------------------------------------------------------------------------- the guard's query
-
-
-@dataclass(frozen=True, slots=True)
-class KeyPrincipal:
-    """An API key as the guard found it, with its organization's standing (for the path's id)."""
-
-    api_key_id: uuid.UUID
-    organization_id: uuid.UUID  # the key's own organization
-    permissions: tuple[str, ...]
-    expires_at: datetime | None
-    revoked: bool
-    org: OrgAccess  # the organization named in the path
 
 
 @cache
@@ -139,22 +127,6 @@ async def revoke_api_key(
 
 
 # ----------------------------------------------------------------------------------------- reads
-
-
-@dataclass(frozen=True, slots=True)
-class ApiKeyState:
-    """A key as listed: never its secret nor its hash."""
-
-    id: uuid.UUID
-    organization_id: uuid.UUID
-    name: str
-    prefix: str
-    permissions: tuple[str, ...]
-    created_by: uuid.UUID
-    created_at: datetime
-    expires_at: datetime | None
-    revoked_at: datetime | None
-    last_used_at: datetime | None
 
 
 def _state_columns() -> list[Any]:

@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.email import TokenRecord
 from app.models import EmailToken, EmailTokenUse, UserEmailVerification
 from app.repositories.facts import append
-
-
-@dataclass(frozen=True, slots=True)
-class TokenRecord:
-    id: int
-    purpose: str
-    user_id: uuid.UUID | None
-    email: str
-    created_at: datetime
-    expires_at: datetime
-    invitation_id: uuid.UUID | None
-    used: bool
 
 
 async def add_token(

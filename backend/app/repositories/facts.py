@@ -27,6 +27,7 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, Integer, Select, Subquery, bindparam, column, insert, select, text
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import class_mapper
 
 from app.models.base import AppendOnly
 
@@ -163,7 +164,7 @@ def latest_per_key_subquery(
     sorts one page, after the walk's LIMIT).
     """
     sql = latest_per_key_sql(model.__tablename__, list(prefix), walk, columns=columns, as_of=as_of, where=where)
-    table = model.__table__
+    table = class_mapper(model).local_table
     binds = [
         *(bindparam(col, type_=table.c[col].type) for col in prefix),
         bindparam("after", type_=table.c[walk].type),

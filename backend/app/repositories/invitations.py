@@ -7,33 +7,18 @@ Status: the response's kind (accepted | declined | revoked) when there is one; o
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, case, false, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.invitations import InvitationState
 from app.models import Invitation, InvitationResponse, OrganizationArchive, OrganizationProfile
 from app.repositories.facts import append, latest_column, latest_kind
 
 PENDING, ACCEPTED, DECLINED, REVOKED, EXPIRED = "pending", "accepted", "declined", "revoked", "expired"
 STATUSES = (PENDING, ACCEPTED, DECLINED, REVOKED, EXPIRED)
-
-
-@dataclass(frozen=True, slots=True)
-class InvitationState:
-    seq: int  # the row's bigint id: orders an organization's invitations
-    id: uuid.UUID
-    organization_id: uuid.UUID
-    email: str
-    role: str
-    status: str
-    invited_by: uuid.UUID | None
-    created_at: datetime
-    expires_at: datetime
-    responded_at: datetime | None
-    organization_name: str | None = None
 
 
 async def add_invitation(

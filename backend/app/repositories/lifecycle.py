@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.vocabulary import ActiveKind, ArchiveKind, LifecycleKind, Status, SuspensionKind, status_of
 from app.models import (
     OrganizationActiveStatus,
     OrganizationArchive,
@@ -24,19 +25,6 @@ from app.models import (
     UserSuspension,
 )
 from app.repositories.facts import append, latest_kind
-
-ACTIVE, INACTIVE, SUSPENDED, ARCHIVED = "active", "inactive", "suspended", "archived"
-
-
-def status_of(active_kind: str | None, suspension_kind: str | None, archive_kind: str | None) -> str:
-    """Most severe first: archived > suspended > inactive > active (absent facts: active)."""
-    if archive_kind == "archived":
-        return ARCHIVED
-    if suspension_kind == "suspended":
-        return SUSPENDED
-    if active_kind == "deactivated":
-        return INACTIVE
-    return ACTIVE
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +47,7 @@ class Lifecycle:
         ]
 
     @staticmethod
-    def status_from(row: Any, *, prefix: str = "") -> str:
+    def status_from(row: Any, *, prefix: str = "") -> Status:
         return status_of(
             getattr(row, f"{prefix}active_kind"),
             getattr(row, f"{prefix}suspension_kind"),
@@ -71,7 +59,7 @@ class Lifecycle:
         db: AsyncSession,
         *,
         subject_id: uuid.UUID,
-        kind: str,
+        kind: LifecycleKind,
         at: datetime,
         actor_id: uuid.UUID | None,
         reason: str | None = None,
@@ -79,11 +67,11 @@ class Lifecycle:
     ) -> None:
         """Append one fact: activated/deactivated, suspended (with reason)/lifted, archived/restored."""
         by = {"actor_id": actor_id, "actor_api_key_id": actor_api_key_id}
-        if kind in ("activated", "deactivated"):
+        if kind in tuple(ActiveKind):
             await append(db, self.active, occurred_at=at, **by, **{self.key: subject_id}, kind=kind)
-        elif kind in ("suspended", "lifted"):
+        elif kind in tuple(SuspensionKind):
             await append(db, self.suspension, occurred_at=at, **by, **{self.key: subject_id}, kind=kind, reason=reason)
-        elif kind in ("archived", "restored"):
+        elif kind in tuple(ArchiveKind):
             await append(db, self.archive, occurred_at=at, **by, **{self.key: subject_id}, kind=kind)
         else:
             raise ValueError(f"not a lifecycle fact: {kind!r}")

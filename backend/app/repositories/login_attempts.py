@@ -6,20 +6,14 @@ occurred_at DESC) and `ix_login_attempts_ip` (ip_address, occurred_at DESC).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.users import Attempt
 from app.models import LoginAttempt
 from app.repositories.locks import advisory_xact_lock
-
-
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    occurred_at: datetime
-    succeeded: bool
 
 
 async def lock_account(db: AsyncSession, account_key: str) -> None:

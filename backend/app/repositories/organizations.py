@@ -7,7 +7,6 @@ instant — through the helpers of `repositories/facts.py`; every read here is o
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -18,6 +17,20 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.database import Prepared, fetch_rows
+from app.domain.events import EVENT_RANKS, EVENT_TYPES, PROFILE_CREATED, PROFILE_UPDATED, EventSource, EventType
+from app.domain.organizations import (
+    AdminEntry,
+    EventPosition,
+    MemberEntry,
+    MemberFacts,
+    Membership,
+    OrgEvent,
+    OrgStanding,
+    OrgState,
+    OwnerEntry,
+    role_of,
+)
+from app.domain.vocabulary import GrantKind, InvitationResponseKind, LifecycleKind, MemberKind, Role
 from app.models import (
     Organization,
     OrganizationAdmin,
@@ -27,7 +40,7 @@ from app.models import (
     UserProfile,
 )
 from app.repositories.facts import append, latest_column, latest_kind, latest_per_key_subquery, latest_stmt, page_params
-from app.repositories.lifecycle import ACTIVE, ARCHIVED, INACTIVE, ORGANIZATION_LIFECYCLE, SUSPENDED
+from app.repositories.lifecycle import ORGANIZATION_LIFECYCLE
 
 # ------------------------------------------------------------------------------------------ writes
 
@@ -76,7 +89,7 @@ async def add_member_event(
     *,
     organization_id: uuid.UUID,
     user_id: uuid.UUID,
-    kind: str,
+    kind: MemberKind,
     at: datetime,
     actor_id: uuid.UUID | None,
     actor_api_key_id: uuid.UUID | None = None,
@@ -98,7 +111,7 @@ async def add_admin_event(
     *,
     organization_id: uuid.UUID,
     user_id: uuid.UUID,
-    kind: str,
+    kind: GrantKind,
     at: datetime,
     actor_id: uuid.UUID | None,
     actor_api_key_id: uuid.UUID | None = None,
@@ -140,7 +153,7 @@ async def add_status_event(
     db: AsyncSession,
     *,
     organization_id: uuid.UUID,
-    kind: str,
+    kind: LifecycleKind,
     at: datetime,
     actor_id: uuid.UUID | None,
     reason: str | None = None,
@@ -159,30 +172,6 @@ async def add_status_event(
 
 
 # ---------------------------------------------------------------------------------- composition
-
-__all__ = ["ACTIVE", "ARCHIVED", "INACTIVE", "SUSPENDED"]  # re-exported: statuses are read with states
-
-OWNER, ADMIN, MEMBER = "owner", "admin", "member"
-
-
-def role_of(user_id: uuid.UUID, *, is_member: bool, is_admin: bool, owner_id: uuid.UUID | None) -> str | None:
-    """owner > admin (a member with a grant) > member > None."""
-    if not is_member:
-        return None
-    if owner_id == user_id:
-        return OWNER
-    return ADMIN if is_admin else MEMBER
-
-
-@dataclass(frozen=True, slots=True)
-class OrgState:
-    id: uuid.UUID
-    created_at: datetime
-    created_by: uuid.UUID | None
-    name: str
-    description: str | None
-    status: str
-    owner_id: uuid.UUID | None
 
 
 def _state_columns(org_id: Any) -> list[Any]:
@@ -226,35 +215,6 @@ async def get_org_state(db: AsyncSession, organization_id: uuid.UUID) -> OrgStat
     return _org_state(rows[0]) if rows else None
 
 
-@dataclass(frozen=True, slots=True)
-class MemberFacts:
-    """One user's current membership and admin grant in one organization."""
-
-    is_member: bool
-    is_admin: bool
-
-
-@dataclass(frozen=True, slots=True)
-class OrgStanding:
-    """An organization's current state with its raw status facts, and the facts of some users.
-
-    What a mutation re-reads inside the organization lock before it applies a rule.
-    """
-
-    state: OrgState
-    active_kind: str | None
-    suspension_kind: str | None
-    archive_kind: str | None
-    users: dict[uuid.UUID, MemberFacts]
-
-    def facts(self, user_id: uuid.UUID) -> MemberFacts:
-        return self.users.get(user_id, MemberFacts(is_member=False, is_admin=False))
-
-    def role(self, user_id: uuid.UUID) -> str | None:
-        facts = self.facts(user_id)
-        return role_of(user_id, is_member=facts.is_member, is_admin=facts.is_admin, owner_id=self.state.owner_id)
-
-
 async def get_standing(db: AsyncSession, organization_id: uuid.UUID, user_ids: list[uuid.UUID]) -> OrgStanding | None:
     """The organization's state and the membership/admin facts of `user_ids`: one query."""
     unique = list(dict.fromkeys(user_ids))
@@ -279,7 +239,8 @@ async def get_standing(db: AsyncSession, organization_id: uuid.UUID, user_ids: l
         archive_kind=row.archive_kind,
         users={
             user_id: MemberFacts(
-                is_member=mapping[f"member_{i}"] == "added", is_admin=mapping[f"admin_{i}"] == "granted"
+                is_member=mapping[f"member_{i}"] == MemberKind.ADDED,
+                is_admin=mapping[f"admin_{i}"] == GrantKind.GRANTED,
             )
             for i, user_id in enumerate(unique)
         },
@@ -287,15 +248,6 @@ async def get_standing(db: AsyncSession, organization_id: uuid.UUID, user_ids: l
 
 
 # --------------------------------------------------------------------------------- my orgs
-
-
-@dataclass(frozen=True, slots=True)
-class Membership:
-    """One organization the user currently belongs to, with the user's role there."""
-
-    organization: OrgState
-    role: str
-    added_at: datetime
 
 
 # An archived organization is invisible to everyone but its owner (SPEC §5).
@@ -346,38 +298,16 @@ async def memberships_of_user(
     (before the page limit) unless `include_archived`.
     """
     stmt = _memberships_prepared(include_archived=include_archived)
-    params = page_params({"user_id": user_id}, state="added", after=after, limit=limit)
+    params = page_params({"user_id": user_id}, state=MemberKind.ADDED, after=after, limit=limit)
     result = []
     for row in await fetch_rows(db, stmt, params):
         state = _org_state(row)
-        role = role_of(user_id, is_member=True, is_admin=row.admin_kind == "granted", owner_id=state.owner_id)
-        result.append(Membership(organization=state, role=role or MEMBER, added_at=row.added_at))
+        role = role_of(user_id, is_member=True, is_admin=row.admin_kind == GrantKind.GRANTED, owner_id=state.owner_id)
+        result.append(Membership(organization=state, role=role or Role.MEMBER, added_at=row.added_at))
     return result
 
 
 # ------------------------------------------------------------------ members, admins, owner
-
-
-@dataclass(frozen=True, slots=True)
-class MemberEntry:
-    user_id: uuid.UUID
-    display_name: str | None
-    role: str
-    added_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class AdminEntry:
-    user_id: uuid.UUID
-    display_name: str | None
-    granted_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class OwnerEntry:
-    user_id: uuid.UUID
-    display_name: str | None
-    since: datetime
 
 
 def _display_name(user_id: Any) -> Any:
@@ -425,13 +355,17 @@ async def members_page(
     display name and admin grant (as of the same instant) and the organization's owner then.
     """
     stmt = _members_prepared(as_of=as_of is not None)
-    params = page_params({"organization_id": organization_id}, state="added", after=after, limit=limit, as_of=as_of)
+    params = page_params(
+        {"organization_id": organization_id}, state=MemberKind.ADDED, after=after, limit=limit, as_of=as_of
+    )
     return [
         MemberEntry(
             user_id=row.user_id,
             display_name=row.display_name,
-            role=role_of(row.user_id, is_member=True, is_admin=row.admin_kind == "granted", owner_id=row.owner_id)
-            or MEMBER,
+            role=role_of(
+                row.user_id, is_member=True, is_admin=row.admin_kind == GrantKind.GRANTED, owner_id=row.owner_id
+            )
+            or Role.MEMBER,
             added_at=row.added_at,
         )
         for row in await fetch_rows(db, stmt, params)
@@ -457,7 +391,9 @@ async def admins_page(
 ) -> list[AdminEntry]:
     """Users holding an admin grant (now, or as of `as_of`) ascending by user id: one statement."""
     stmt = _admins_statement(as_of=as_of is not None)
-    params = page_params({"organization_id": organization_id}, state="granted", after=after, limit=limit, as_of=as_of)
+    params = page_params(
+        {"organization_id": organization_id}, state=GrantKind.GRANTED, after=after, limit=limit, as_of=as_of
+    )
     return [
         AdminEntry(user_id=row.user_id, display_name=row.display_name, granted_at=row.granted_at)
         for row in (await db.execute(stmt, params)).all()
@@ -487,94 +423,88 @@ async def owner_at(db: AsyncSession, organization_id: uuid.UUID, *, as_of: datet
 # ----------------------------------------------------------------------------------- events
 
 
-@dataclass(frozen=True, slots=True)
-class OrgEvent:
-    """One fact of the organization's history. `(occurred_at, rank, seq)` orders and pages them."""
-
-    source: str
-    rank: int
-    seq: int
-    type: str
-    actor_id: uuid.UUID | None  # the user; None for a key or the system
-    subject_id: uuid.UUID | None
-    occurred_at: datetime
-    details: dict[str, Any]
-    actor_api_key_id: uuid.UUID | None = None  # the API key that acted
-
-    @property
-    def id(self) -> str:
-        return f"{self.source}:{self.seq}"
-
-    @property
-    def actor_type(self) -> str:
-        """`api_key`, `user` or `system` (SPEC §11)."""
-        if self.actor_api_key_id is not None:
-            return "api_key"
-        return "user" if self.actor_id is not None else "system"
+def _public_type(source: EventSource, kind_sql: str) -> str:
+    """SQL mapping a branch's stored kind to its public type, generated from `EVENT_TYPES` (the one
+    table of names): a CASE over the kinds of this source, or the one type of a kind-less source."""
+    pairs = [(kind, public) for (src, kind), public in EVENT_TYPES.items() if src == source]
+    if len(pairs) == 1:
+        return f"'{pairs[0][1]}'"
+    whens = " ".join(f"WHEN '{kind}' THEN '{public}'" for kind, public in pairs)
+    return f"CASE {kind_sql} {whens} END"
 
 
-@dataclass(frozen=True, slots=True)
-class EventPosition:
-    """Keyset position in the history: events strictly older than this one come next."""
+# The organization's first profile row is its creation.
+_PROFILE_TYPE = (
+    "CASE WHEN x.id = (SELECT min(p0.id) FROM organization_profile p0 WHERE p0.organization_id = :org) "
+    f"THEN '{EVENT_TYPES[EventSource.PROFILE, PROFILE_CREATED]}' "
+    f"ELSE '{EVENT_TYPES[EventSource.PROFILE, PROFILE_UPDATED]}' END"
+)
 
-    occurred_at: datetime
-    rank: int
-    seq: int
+_NONE = "'{}'::jsonb"
 
-
-# (source, rank, table, type, subject, details). Within one instant, higher ranks come first,
-# so a creation reads newest first as owner → admin → member → "organization.created".
-_EVENT_SOURCES: tuple[tuple[str, int, str, str, str, str], ...] = (
+# (source, table, public type, subject, details). Within one instant, higher ranks
+# (`EVENT_RANKS`) come first, so a creation reads newest first as owner → admin → member → created.
+_EVENT_SOURCES: tuple[tuple[EventSource, str, str, str, str], ...] = (
     (
-        "profile",
-        1,
+        EventSource.PROFILE,
         "organization_profile",
-        "CASE WHEN x.id = (SELECT min(p0.id) FROM organization_profile p0 WHERE p0.organization_id = :org) "
-        "THEN 'organization.created' ELSE 'organization.profile_updated' END",
+        _PROFILE_TYPE,
         "CAST(:org AS uuid)",
         "jsonb_build_object('name', x.name, 'description', x.description)",
     ),
-    ("member", 2, "organization_members", "'member.' || x.kind", "x.user_id", "'{}'::jsonb"),
-    ("admin", 3, "organization_admins", "'admin.' || x.kind", "x.user_id", "'{}'::jsonb"),
     (
-        "owner",
-        4,
+        EventSource.MEMBER,
+        "organization_members",
+        _public_type(EventSource.MEMBER, "x.kind"),
+        "x.user_id",
+        "'{}'::jsonb",
+    ),
+    (EventSource.ADMIN, "organization_admins", _public_type(EventSource.ADMIN, "x.kind"), "x.user_id", "'{}'::jsonb"),
+    (
+        EventSource.OWNER,
         "organization_owners",
-        "'owner.changed'",
+        _public_type(EventSource.OWNER, ""),
         "x.user_id",
         "jsonb_build_object('previous_owner_id', (SELECT o0.user_id FROM organization_owners o0 "
         "WHERE o0.organization_id = :org AND o0.id < x.id ORDER BY o0.id DESC LIMIT 1))",
     ),
-    ("status", 5, "organization_active_status", "'organization.' || x.kind", "CAST(:org AS uuid)", "'{}'::jsonb"),
     (
-        "suspension",
-        6,
+        EventSource.STATUS,
+        "organization_active_status",
+        _public_type(EventSource.STATUS, "x.kind"),
+        "CAST(:org AS uuid)",
+        "'{}'::jsonb",
+    ),
+    (
+        EventSource.SUSPENSION,
         "organization_suspensions",
-        "CASE x.kind WHEN 'suspended' THEN 'organization.suspended' ELSE 'organization.unsuspended' END",
+        _public_type(EventSource.SUSPENSION, "x.kind"),
         "CAST(:org AS uuid)",
         "jsonb_build_object('reason', x.reason)",
     ),
-    ("archive", 7, "organization_archives", "'organization.' || x.kind", "CAST(:org AS uuid)", "'{}'::jsonb"),
-    # Invitations: created ranks lowest (at one instant it reads as the oldest), answers highest.
     (
-        "invitation",
-        0,
+        EventSource.ARCHIVE,
+        "organization_archives",
+        _public_type(EventSource.ARCHIVE, "x.kind"),
+        "CAST(:org AS uuid)",
+        "'{}'::jsonb",
+    ),
+    (
+        EventSource.INVITATION,
         "invitations",
-        "'invitation.created'",
+        _public_type(EventSource.INVITATION, ""),
         "CAST(NULL AS uuid)",
         "jsonb_build_object('invitation_id', x.invitation_id, 'email', x.email, 'role', x.role)",
     ),
     (
-        "invitation_response",
-        9,
+        EventSource.INVITATION_RESPONSE,
         "invitation_responses",
-        "'invitation.' || x.kind",
-        "CASE WHEN x.kind = 'accepted' THEN x.actor_id END",
+        _public_type(EventSource.INVITATION_RESPONSE, "x.kind"),
+        f"CASE WHEN x.kind = '{InvitationResponseKind.ACCEPTED}' THEN x.actor_id END",
         "(SELECT jsonb_build_object('invitation_id', i.invitation_id, 'email', i.email, 'role', i.role) "
         "FROM invitations i WHERE i.invitation_id = x.invitation_id)",
     ),
 )
-EVENT_RANKS = {source: rank for source, rank, *_ in _EVENT_SOURCES}
 _MAX_SEQ = 2**63 - 1
 _END_OF_TIME = datetime(9999, 12, 31, tzinfo=UTC)
 
@@ -583,14 +513,14 @@ def _events_sql() -> str:
     # Each branch reads at most one page from its (organization_id, occurred_at DESC, id DESC)
     # index, starting strictly below the cursor; the outer sort merges at most one page per branch.
     branches = [
-        f"""(SELECT '{source}' AS source, {rank} AS rank, x.id AS seq, x.occurred_at, x.actor_id,
+        f"""(SELECT '{source}' AS source, {EVENT_RANKS[source]} AS rank, x.id AS seq, x.occurred_at, x.actor_id,
         x.actor_api_key_id, {type_} AS type, {subject} AS subject_id, {details} AS details
     FROM {table} x
     WHERE x.organization_id = :org
       AND (x.occurred_at, x.id) < (CAST(:before AS timestamptz), CAST(:bound_{source} AS bigint))
     ORDER BY x.occurred_at DESC, x.id DESC
     LIMIT :page_limit)"""
-        for source, rank, table, type_, subject, details in _EVENT_SOURCES
+        for source, table, type_, subject, details in _EVENT_SOURCES
     ]
     union = "\n    UNION ALL\n    ".join(branches)
     return f"""SELECT e.source, e.rank, e.seq, e.occurred_at, e.actor_id, e.actor_api_key_id, e.type, e.subject_id,
@@ -640,7 +570,7 @@ async def events_page(
             source=row.source,
             rank=row.rank,
             seq=row.seq,
-            type=row.type,
+            type=EventType(row.type),
             actor_id=row.actor_id,
             subject_id=row.subject_id,
             occurred_at=row.occurred_at,

@@ -8,34 +8,14 @@ with `FOR UPDATE SKIP LOCKED` (a lock, not an update): two delivery loops never 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.mail import Message, MessageStatus
 from app.models import OutboxDelivery, OutboxMessage
 from app.repositories.facts import append
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    id: int
-    created_at: datetime
-    kind: str
-    recipient: str
-    subject: str
-    body: str
-    link: str | None
-    attempts: int = 0  # failed attempts so far
-
-
-@dataclass(frozen=True, slots=True)
-class MessageStatus:
-    message: Message
-    delivery: str | None  # sent | failed | None (not tried)
-    error: str | None
-    next_attempt_at: datetime | None
 
 
 async def append_message(

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, exists, func, select, tuple_
+from sqlalchemy import Select, bindparam, exists, func, literal, select, tuple_
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.core.database import Prepared, fetch_rows
+from app.domain.sessions import OrgAccess, Principal, RotationLookup, SessionInfo
+from app.domain.vocabulary import GrantKind, MemberKind, RevocationReason
 from app.models import (
     Organization,
     OrganizationAdmin,
@@ -24,38 +25,7 @@ from app.models import (
 )
 from app.repositories.facts import append, latest_column, latest_kind
 from app.repositories.lifecycle import ORGANIZATION_LIFECYCLE, USER_LIFECYCLE
-from app.repositories.users import UserState, profile_columns, status_columns, user_state_from
-
-
-@dataclass(frozen=True, slots=True)
-class OrgAccess:
-    """The caller's standing in one organization, composed in the principal query."""
-
-    organization_id: uuid.UUID
-    exists: bool
-    is_member: bool
-    is_admin: bool
-    owner_id: uuid.UUID | None
-    status: str
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who is calling: the session and the user's current status, read fresh on every request."""
-
-    user_id: uuid.UUID
-    session_id: uuid.UUID
-    session_created_at: datetime
-    last_rotated_at: datetime | None
-    session_organization_id: uuid.UUID | None
-    revoked: bool
-    user_status: str
-    is_platform_admin: bool
-    org: OrgAccess | None = None
-    # The `org` claim of the access token of this request (set by `authenticate`): a hint only.
-    token_organization_id: uuid.UUID | None = None
-    # The user's whole current state, when asked for (`GET /auth/me` reads it in the same query).
-    user: UserState | None = None
+from app.repositories.users import profile_columns, status_columns, user_state_from
 
 
 def org_standing_columns(org_id: Any) -> list[Any]:
@@ -145,7 +115,10 @@ async def load_principal(
     org = None
     if organization_id is not None:
         org = org_access(
-            row, organization_id, is_member=row.member_kind == "added", is_admin=row.admin_kind == "granted"
+            row,
+            organization_id,
+            is_member=row.member_kind == MemberKind.ADDED,
+            is_admin=row.admin_kind == GrantKind.GRANTED,
         )
     return Principal(
         user_id=row.user_id,
@@ -155,7 +128,7 @@ async def load_principal(
         session_organization_id=row.session_org,
         revoked=row.revoked,
         user_status=USER_LIFECYCLE.status_from(row),
-        is_platform_admin=row.platform_admin_kind == "granted",
+        is_platform_admin=row.platform_admin_kind == GrantKind.GRANTED,
         org=org,
         user=user_state_from(row, user_id=user_id, created_at=row.user_created_at) if with_user else None,
     )
@@ -195,19 +168,9 @@ async def add_rotation(
 
 
 async def revoke_session(
-    db: AsyncSession, *, session_id: uuid.UUID, reason: str, at: datetime, actor_id: uuid.UUID | None
+    db: AsyncSession, *, session_id: uuid.UUID, reason: RevocationReason, at: datetime, actor_id: uuid.UUID | None
 ) -> None:
     await append(db, SessionRevocation, occurred_at=at, actor_id=actor_id, session_id=session_id, reason=reason)
-
-
-@dataclass(frozen=True, slots=True)
-class RotationLookup:
-    """What a presented refresh token refers to."""
-
-    session_id: uuid.UUID
-    user_id: uuid.UUID
-    is_latest: bool
-    organization_id: uuid.UUID | None
 
 
 async def find_rotation(db: AsyncSession, token_hash: str) -> RotationLookup | None:
@@ -233,14 +196,6 @@ async def lock_session(db: AsyncSession, session_id: uuid.UUID) -> None:
     await db.execute(select(Session.id).where(Session.id == session_id).with_for_update())
 
 
-@dataclass(frozen=True, slots=True)
-class SessionInfo:
-    id: uuid.UUID
-    created_at: datetime
-    last_used_at: datetime
-    user_agent: str | None
-
-
 async def live_sessions_page(
     db: AsyncSession,
     user_id: uuid.UUID,
@@ -263,7 +218,7 @@ async def live_sessions_page(
         last_used > used_after,
     )
     if before is not None:
-        stmt = stmt.where(tuple_(Session.created_at, Session.id) < tuple_(*before))
+        stmt = stmt.where(tuple_(Session.created_at, Session.id) < tuple_(literal(before[0]), literal(before[1])))
     stmt = stmt.order_by(Session.created_at.desc(), Session.id.desc()).limit(limit)
     return [
         SessionInfo(row.id, row.created_at, row.last_used_at, row.user_agent) for row in (await db.execute(stmt)).all()

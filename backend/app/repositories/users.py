@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -12,6 +11,8 @@ from sqlalchemy import ColumnElement, Select, bindparam, func, select, true
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.users import Credential, LoginCandidate, UserState
+from app.domain.vocabulary import ActiveKind, ArchiveKind, GrantKind, LifecycleKind, MemberKind, SuspensionKind
 from app.models import (
     OrganizationArchive,
     OrganizationMember,
@@ -23,29 +24,8 @@ from app.models import (
 )
 from app.repositories.email_tokens import verified_column
 from app.repositories.facts import append, latest_column, latest_kind, latest_stmt
-from app.repositories.lifecycle import ACTIVE, USER_LIFECYCLE
+from app.repositories.lifecycle import USER_LIFECYCLE
 from app.repositories.locks import advisory_xact_lock
-
-
-@dataclass(frozen=True, slots=True)
-class UserState:
-    id: uuid.UUID
-    created_at: datetime
-    email: str | None
-    display_name: str | None
-    bio: str | None
-    avatar_url: str | None
-    status: str
-    is_platform_admin: bool
-    # The three independent facts behind `status` (a user can be deactivated and suspended at once).
-    deactivated: bool = False
-    suspended: bool = False
-    archived: bool = False
-    email_verified: bool = False  # a verification fact for the current login email
-
-    @property
-    def is_active(self) -> bool:
-        return self.status == ACTIVE
 
 
 def status_columns(user_id: Any) -> list[ColumnElement[Any]]:
@@ -123,19 +103,12 @@ def user_state_from(row: Any, *, user_id: uuid.UUID, created_at: datetime) -> Us
         bio=row.bio,
         avatar_url=row.avatar_url,
         status=USER_LIFECYCLE.status_from(row),
-        is_platform_admin=row.platform_admin_kind == "granted",
-        deactivated=row.active_kind == "deactivated",
-        suspended=row.suspension_kind == "suspended",
-        archived=row.archive_kind == "archived",
+        is_platform_admin=row.platform_admin_kind == GrantKind.GRANTED,
+        deactivated=row.active_kind == ActiveKind.DEACTIVATED,
+        suspended=row.suspension_kind == SuspensionKind.SUSPENDED,
+        archived=row.archive_kind == ArchiveKind.ARCHIVED,
         email_verified=bool(row.email_verified),
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Credential:
-    user_id: uuid.UUID
-    email: str
-    password_hash: str
 
 
 async def lock_email(db: AsyncSession, email: str) -> None:
@@ -156,16 +129,6 @@ async def find_credential_by_email(db: AsyncSession, email: str) -> Credential |
     )
     row = (await db.execute(stmt)).one_or_none()
     return Credential(row.user_id, row.email, row.password_hash) if row else None
-
-
-@dataclass(frozen=True, slots=True)
-class LoginCandidate:
-    """The current credential for an email and its user's status, for the login check."""
-
-    user_id: uuid.UUID
-    password_hash: str
-    status: str
-    email_verified: bool = False
 
 
 async def find_login(db: AsyncSession, email: str) -> LoginCandidate | None:
@@ -202,10 +165,11 @@ async def shares_organization(db: AsyncSession, user_id: uuid.UUID, other_id: uu
     stmt = (
         select(org_id)
         .where(
-            latest_kind(OrganizationMember, {"organization_id": org_id, "user_id": user_id}) == "added",
-            latest_kind(OrganizationMember, {"organization_id": org_id, "user_id": other_id}) == "added",
-            func.coalesce(latest_kind(OrganizationSuspension, {"organization_id": org_id}), "") != "suspended",
-            func.coalesce(latest_kind(OrganizationArchive, {"organization_id": org_id}), "") != "archived",
+            latest_kind(OrganizationMember, {"organization_id": org_id, "user_id": user_id}) == MemberKind.ADDED,
+            latest_kind(OrganizationMember, {"organization_id": org_id, "user_id": other_id}) == MemberKind.ADDED,
+            func.coalesce(latest_kind(OrganizationSuspension, {"organization_id": org_id}), "")
+            != SuspensionKind.SUSPENDED,
+            func.coalesce(latest_kind(OrganizationArchive, {"organization_id": org_id}), "") != ArchiveKind.ARCHIVED,
         )
         .limit(1)
     )
@@ -258,7 +222,7 @@ async def add_status_event(
     db: AsyncSession,
     *,
     user_id: uuid.UUID,
-    kind: str,
+    kind: LifecycleKind,
     at: datetime,
     actor_id: uuid.UUID | None,
     reason: str | None = None,
@@ -276,5 +240,5 @@ async def set_platform_admin(
         occurred_at=at,
         actor_id=actor_id,
         user_id=user_id,
-        kind="granted" if granted else "revoked",
+        kind=GrantKind.GRANTED if granted else GrantKind.REVOKED,
     )

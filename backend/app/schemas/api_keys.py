@@ -8,9 +8,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
-from app.repositories.api_keys import ApiKeyState
+from app.domain.api_keys import ApiKeyState
+from app.domain.permissions import Permission
 from app.schemas.common import StrictBody, single_line, utc_instant
-from app.services.permissions import Permission
 
 KeyName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(single_line)

@@ -8,10 +8,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from app.repositories.sessions import SessionInfo
-from app.schemas.common import InvalidCursor, StrictBody, cursor_instant, decode_cursor, encode_cursor
+from app.domain.errors import InvalidCursor
+from app.domain.sessions import SessionInfo
+from app.schemas.common import StrictBody, cursor_instant, decode_cursor, encode_cursor, single_line
 from app.schemas.organizations import MyOrganizationRead, OrganizationRead
-from app.schemas.users import DisplayName, PasswordField, UserRead, single_line
+from app.schemas.users import DisplayName, PasswordField, UserRead
 
 # Login accepts any string as the email (no syntax check: a malformed one is simply unknown).
 LoginEmail = Annotated[str, Field(max_length=320)]

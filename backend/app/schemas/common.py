@@ -17,7 +17,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict
 
-from app.core.errors import AppError
+from app.domain.errors import InvalidCursor
 
 T = TypeVar("T")
 
@@ -70,13 +70,6 @@ class StrictBody(BaseModel):
 class ListResponse(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None
-
-
-class InvalidCursor(AppError):
-    status, code, detail = 422, "invalid_cursor", "The cursor is not one this list handed out."
-
-    def __init__(self) -> None:
-        super().__init__(pointer="/query/cursor")
 
 
 def encode_cursor(data: dict[str, Any]) -> str:

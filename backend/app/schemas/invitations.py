@@ -8,8 +8,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from app.repositories.invitations import InvitationState
-from app.schemas.common import InvalidCursor, StrictBody, decode_cursor, encode_cursor
+from app.domain.errors import InvalidCursor
+from app.domain.invitations import InvitationState
+from app.schemas.common import StrictBody, decode_cursor, encode_cursor
 from app.schemas.email import EmailToken
 
 InvitationStatus = Literal["pending", "accepted", "declined", "revoked", "expired"]
@@ -38,7 +39,7 @@ class InvitationRead(BaseModel):
             organization_id=state.organization_id,
             email=state.email,
             role=state.role,
-            status=state.status,  # type: ignore[arg-type]
+            status=state.status,
             invited_by=state.invited_by,
             created_at=state.created_at,
             expires_at=state.expires_at,

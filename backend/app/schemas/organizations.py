@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
-from app.repositories.organizations import Membership, OrgState
+from app.domain.organizations import Membership, OrgState
 from app.schemas.common import StrictBody, multi_line, single_line
 
 Name = Annotated[

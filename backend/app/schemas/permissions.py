@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.services.permissions import Permission
+from app.domain.permissions import Permission
 
 
 class PermissionsRead(BaseModel):

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
-from app.repositories.users import UserState
+from app.domain.users import UserState
 from app.schemas.common import StrictBody, multi_line, single_line
 
 DisplayName = Annotated[

@@ -27,13 +27,20 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import AppError, Forbidden, NotAuthenticated, NotFound
+from app.domain.api_keys import ApiKeyState
+from app.domain.errors import (
+    ApiKeyNotFound,
+    ExpiryInThePast,
+    InvalidApiKey,
+    OrganizationNotFound,
+    PermissionEscalation,
+    PermissionNotGrantable,
+)
+from app.domain.permissions import GRANTABLE, Permission, sorted_permissions
 from app.repositories import api_keys as repo
-from app.repositories.api_keys import ApiKeyState
 from app.services import policies
 from app.services.organizations import Page, lock_context
-from app.services.permissions import GRANTABLE, Permission, sorted_permissions
-from app.services.policies import Action, OrganizationNotFound, OrgContext
+from app.services.policies import Action, OrgContext
 
 KEY_GRANTABLE: frozenset[Permission] = GRANTABLE - {Permission.API_KEYS_CREATE}
 """What an API key may carry."""
@@ -41,38 +48,6 @@ KEY_GRANTABLE: frozenset[Permission] = GRANTABLE - {Permission.API_KEYS_CREATE}
 _KEY = re.compile(r"tnc_(?P<prefix>[0-9a-f]{12})_(?P<secret>[A-Za-z0-9_-]{43})")
 
 # ------------------------------------------------------------------------------------- errors
-
-
-class InvalidApiKey(NotAuthenticated):
-    code, detail = "invalid_api_key", "Unknown, revoked or expired API key."
-
-    def __init__(self) -> None:
-        super().__init__(headers={"WWW-Authenticate": 'ApiKey header="X-API-Key"'})
-
-
-class AmbiguousCredentials(AppError):
-    status, code, detail = 400, "ambiguous_credentials", "Send either Authorization or X-API-Key, not both."
-
-
-class ApiKeyNotAllowed(Forbidden):
-    code, detail = "api_key_not_allowed", "API keys act on their organization's routes only."
-
-
-class PermissionEscalation(Forbidden):
-    code, detail = "permission_escalation", "A key can only hold permissions you hold yourself."
-
-
-class PermissionNotGrantable(AppError):
-    status, code = 422, "permission_not_grantable"
-    detail = "API keys cannot hold this permission."
-
-
-class ApiKeyNotFound(NotFound):
-    code, detail = "api_key_not_found", "No such API key in this organization."
-
-
-class ExpiryInThePast(AppError):
-    status, code, detail = 422, "validation_error", "expires_at must be in the future."
 
 
 # -------------------------------------------------------------------------------- the key itself

@@ -16,40 +16,32 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.database import Transactions
-from app.core.errors import AppError, NotAuthenticated, NotFound
+from app.core.errors import AppError, NotAuthenticated
 from app.core.security import encode_access_token, hash_refresh_token, new_refresh_token, passwords
+from app.domain.errors import (
+    EmailNotVerified,
+    InvalidCredentials,
+    InvalidRefreshToken,
+    OrganizationNotFound,
+    OrganizationSuspended,
+    SessionNotFound,
+)
+from app.domain.organizations import Membership, OrgState
+from app.domain.sessions import Principal, SessionInfo
+from app.domain.users import UserState
+from app.domain.vocabulary import RevocationReason, Status
 from app.repositories import organizations as orgs_repo
 from app.repositories import sessions as sessions_repo
 from app.repositories import users as users_repo
-from app.repositories.organizations import Membership, OrgState
-from app.repositories.sessions import Principal, SessionInfo
-from app.repositories.users import ACTIVE, UserState
 from app.services import invitations, mail_messages, throttling
-from app.services.email_tokens import EmailNotVerified
 from app.services.emails import account_key, check_email
 from app.services.organizations import can_enter, create_organization
 from app.services.outcomes import Refused
 from app.services.password_policy import check_new_password, normalize_password
-from app.services.policies import OrganizationNotFound, OrganizationSuspended
 from app.services.principal import authenticate, session_is_live
 from app.services.users import ClientInfo, create_account, sessions_cutoff
 
 # ------------------------------------------------------------------------------------- errors
-
-
-class InvalidCredentials(NotAuthenticated):
-    """One answer — same body, same headers — for an unknown email, a wrong password and an
-    account that is deactivated, suspended or archived."""
-
-    code, detail = "invalid_credentials", "Incorrect email or password."
-
-
-class InvalidRefreshToken(NotAuthenticated):
-    code, detail = "invalid_refresh_token", "The refresh token is invalid, expired, revoked or already used."
-
-
-class SessionNotFound(NotFound):
-    code, detail = "session_not_found", "No such session."
 
 
 # ------------------------------------------------------------------------------------ results
@@ -125,7 +117,7 @@ async def register(
             created_by=user_id,
             name=organization_name,
             description=None,
-            status=orgs_repo.ACTIVE,
+            status=Status.ACTIVE,
             owner_id=user_id,
         )
     user = await users_repo.get_user_state(db, user_id)
@@ -144,7 +136,7 @@ async def _entry_refusal(db: AsyncSession, *, user_id: uuid.UUID, organization_i
         return None
     before = uuid.UUID(int=organization_id.int - 1) if organization_id.int else None
     page = await orgs_repo.memberships_of_user(db, user_id, after=before, limit=1)
-    if page and page[0].organization.id == organization_id and page[0].organization.status == orgs_repo.SUSPENDED:
+    if page and page[0].organization.id == organization_id and page[0].organization.status == Status.SUSPENDED:
         return OrganizationSuspended(pointer="/body/organization_id")
     return OrganizationNotFound(pointer="/body/organization_id")
 
@@ -198,7 +190,7 @@ async def login(
             await throttling.admit_attempt(db, settings, account_key=key, ip_address=client.ip_address, now=now)
             candidate = await users_repo.find_login(db, account_key(email))
         matches = await hasher.verify(candidate.password_hash if candidate else None, normalized)
-        if not matches or candidate is None or candidate.status != ACTIVE:
+        if not matches or candidate is None or candidate.status != Status.ACTIVE:
             return Refused(InvalidCredentials())
         rehashed = await hasher.hash(normalized) if hasher.needs_rehash(candidate.password_hash) else None
     user_id = candidate.user_id
@@ -254,10 +246,10 @@ async def refresh(db: AsyncSession, settings: Settings, *, refresh_token: str, n
         if principal.revoked:
             raise InvalidRefreshToken()
         await sessions_repo.revoke_session(
-            db, session_id=found.session_id, reason="reuse_detected", at=now, actor_id=None
+            db, session_id=found.session_id, reason=RevocationReason.REUSE_DETECTED, at=now, actor_id=None
         )
         return Refused(InvalidRefreshToken())
-    if principal.user_status != ACTIVE or not session_is_live(settings, principal, now):
+    if principal.user_status != Status.ACTIVE or not session_is_live(settings, principal, now):
         raise InvalidRefreshToken()
     organization_id = found.organization_id
     if organization_id is not None and not await can_enter(db, user_id=found.user_id, organization_id=organization_id):
@@ -289,7 +281,9 @@ async def logout(
             raise NotAuthenticated()
         principal = await authenticate(db, settings, token=access_token, now=now)
         session_id, user_id = principal.session_id, principal.user_id
-    await sessions_repo.revoke_session(db, session_id=session_id, reason="logout", at=now, actor_id=user_id)
+    await sessions_repo.revoke_session(
+        db, session_id=session_id, reason=RevocationReason.LOGOUT, at=now, actor_id=user_id
+    )
 
 
 # ------------------------------------------------------------------------ switch organization
@@ -343,7 +337,7 @@ async def switch_organization(
         raise InvalidRefreshToken(pointer="/body/refresh_token")
     if not found.is_latest:
         await sessions_repo.revoke_session(
-            db, session_id=found.session_id, reason="reuse_detected", at=now, actor_id=None
+            db, session_id=found.session_id, reason=RevocationReason.REUSE_DETECTED, at=now, actor_id=None
         )
         return Refused(InvalidRefreshToken(pointer="/body/refresh_token"))
     return await _issue(
@@ -411,5 +405,5 @@ async def revoke_own_session(db: AsyncSession, *, principal: Principal, session_
         raise SessionNotFound()
     if not target.revoked:
         await sessions_repo.revoke_session(
-            db, session_id=session_id, reason="revoked_by_user", at=now, actor_id=principal.user_id
+            db, session_id=session_id, reason=RevocationReason.REVOKED_BY_USER, at=now, actor_id=principal.user_id
         )

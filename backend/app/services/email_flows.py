@@ -21,25 +21,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.security import passwords
+from app.domain.errors import EmailAlreadyRegistered, InvalidCurrentPassword, InvalidToken, UserNotFound
+from app.domain.sessions import Principal
+from app.domain.users import UserState
+from app.domain.vocabulary import RevocationReason, Status
 from app.repositories import email_tokens as tokens_repo
 from app.repositories import users as users_repo
-from app.repositories.lifecycle import ACTIVE
-from app.repositories.sessions import Principal
-from app.repositories.users import UserState
 from app.services import email_tokens, mail_messages
-from app.services.email_tokens import InvalidToken
 from app.services.emails import account_key, check_email
 from app.services.outcomes import Refused
 from app.services.password_policy import check_new_password
-from app.services.users import (
-    ClientInfo,
-    EmailAlreadyRegistered,
-    InvalidCurrentPassword,
-    UserNotFound,
-    check_current_password,
-    end_sessions,
-    require_self,
-)
+from app.services.users import ClientInfo, check_current_password, end_sessions, require_self
 
 
 async def mark_verified(
@@ -106,7 +98,7 @@ async def request_password_reset(
         db, settings, kind="password_reset", key=key, ip_address=client.ip_address, now=now, per_address=True
     )
     candidate = await users_repo.find_login(db, key)
-    if candidate is not None and candidate.status == ACTIVE:
+    if candidate is not None and candidate.status == Status.ACTIVE:
         await mail_messages.send_password_reset(db, settings, user_id=candidate.user_id, email=key, now=now)
 
 
@@ -129,7 +121,7 @@ async def confirm_password_reset(
     await users_repo.add_credential(
         db, user_id=user_id, email=credential.email, password_hash=new_hash, at=now, actor_id=user_id
     )
-    await end_sessions(db, settings, user_id=user_id, reason="password_reset", now=now, actor_id=user_id)
+    await end_sessions(db, settings, user_id=user_id, reason=RevocationReason.PASSWORD_RESET, now=now, actor_id=user_id)
     await mark_verified(db, user_id=user_id, email=credential.email, now=now, actor_id=user_id)
 
 

@@ -21,25 +21,16 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
-from app.core.errors import AppError, TooManyRequests
+from app.core.errors import TooManyRequests
+from app.domain.email import TokenRecord
+from app.domain.errors import InvalidToken
 from app.repositories import email_requests as requests_repo
 from app.repositories import email_tokens as tokens_repo
-from app.repositories.email_tokens import TokenRecord
 
 TOKEN_BYTES = 32
 REQUEST_WINDOW = timedelta(hours=1)
 ADDRESS_WINDOW = timedelta(minutes=1)
 MAX_TOKEN_LENGTH = 128
-
-
-class InvalidToken(AppError):
-    """Unknown, used, expired, or of another purpose: one answer, never which."""
-
-    status, code, detail = 400, "invalid_token", "The token is invalid, expired or already used."
-
-    def __init__(self, **kw: object) -> None:
-        kw.setdefault("pointer", "/body/token")
-        super().__init__(**kw)  # type: ignore[arg-type]
 
 
 def hash_token(token: str) -> str:
@@ -141,7 +132,3 @@ async def throttle_request(
     if oldest is not None:
         raise TooManyRequests(_retry_after(oldest + REQUEST_WINDOW, now))
     await requests_repo.record(db, kind=kind, key=key, ip_address=ip_address, at=now)
-
-
-class EmailNotVerified(AppError):
-    status, code, detail = 403, "email_not_verified", "Verify your email address first."

@@ -12,16 +12,12 @@ import hashlib
 import re
 import unicodedata
 
-from app.core.errors import AppError
+from app.domain.errors import InvalidEmail
 
 MAX_EMAIL_LENGTH = 254
 MAX_LOCAL_LENGTH = 64
 
 _SYNTAX = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
-
-
-class InvalidEmail(AppError):
-    status, code, detail = 422, "invalid_email", "This is not a valid email address."
 
 
 def normalize_email(raw: str) -> str:

@@ -19,35 +19,33 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
-from app.core.errors import Conflict, Forbidden, NotFound, TooManyRequests
+from app.core.errors import TooManyRequests
+from app.domain.errors import (
+    AlreadyMember,
+    EmailNotVerified,
+    InvalidToken,
+    InvitationEmailMismatch,
+    InvitationNotFound,
+    InvitationNotPending,
+    InvitationPending,
+    OrganizationInactive,
+    OrganizationNotFound,
+    OrganizationSuspended,
+)
+from app.domain.invitations import InvitationState
+from app.domain.sessions import Principal
+from app.domain.users import UserState
+from app.domain.vocabulary import GrantKind, MemberKind, Role, Status
 from app.repositories import invitations as invitations_repo
 from app.repositories import organizations as orgs
 from app.repositories import users as users_repo
-from app.repositories.invitations import PENDING, InvitationState
-from app.repositories.sessions import Principal
-from app.repositories.users import UserState
+from app.repositories.invitations import PENDING
 from app.services import email_tokens, mail_messages, policies
 from app.services.email_flows import mark_verified
-from app.services.email_tokens import REQUEST_WINDOW, EmailNotVerified
+from app.services.email_tokens import REQUEST_WINDOW
 from app.services.emails import check_email, normalize_email
-from app.services.organizations import AlreadyMember, Page, lock_context
-from app.services.policies import Action, OrganizationInactive, OrganizationNotFound, OrganizationSuspended, OrgContext
-
-
-class InvitationNotFound(NotFound):
-    code, detail = "invitation_not_found", "No such invitation."
-
-
-class InvitationPending(Conflict):
-    code, detail = "invitation_pending", "A pending invitation for this email already exists."
-
-
-class InvitationNotPending(Conflict):
-    code, detail = "invitation_not_pending", "The invitation is no longer pending."
-
-
-class InvitationEmailMismatch(Forbidden):
-    code, detail = "invitation_email_mismatch", "The invitation was sent to another email address."
+from app.services.organizations import Page, lock_context
+from app.services.policies import Action, OrgContext
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +61,7 @@ async def create(db: AsyncSession, settings: Settings, ctx: OrgContext, *, email
     """Invite `email` as `role` (`invitations:create`, and `invitations:create_admin` for an
     admin) and mail the link. One address gets at most EMAIL_REQUESTS_PER_HOUR invitations into
     one organization in any hour (429 beyond)."""
-    action = Action.INVITE_ADMIN if role == policies.ADMIN else Action.INVITE_MEMBER
+    action = Action.INVITE_ADMIN if role == Role.ADMIN else Action.INVITE_MEMBER
     policies.require(ctx, Action.INVITE_MEMBER)
     policies.require(ctx, action)
     email = check_email(email)
@@ -191,21 +189,21 @@ async def _respond(
     if kind == invitations_repo.ACCEPTED:
         assert user is not None
         standing = await orgs.get_standing(db, organization_id, [user.id])
-        if standing is None or standing.state.status == orgs.ARCHIVED:
+        if standing is None or standing.state.status == Status.ARCHIVED:
             raise OrganizationNotFound()
-        if standing.state.status == orgs.SUSPENDED:
+        if standing.state.status == Status.SUSPENDED:
             raise OrganizationSuspended()
-        if standing.state.status == orgs.INACTIVE:
+        if standing.state.status == Status.INACTIVE:
             raise OrganizationInactive()
         if standing.facts(user.id).is_member:
             raise AlreadyMember()
         await users_repo.lock_user(db, user.id)
         await orgs.add_member_event(
-            db, organization_id=organization_id, user_id=user.id, kind="added", at=now, actor_id=user.id
+            db, organization_id=organization_id, user_id=user.id, kind=MemberKind.ADDED, at=now, actor_id=user.id
         )
-        if invitation.role == policies.ADMIN:
+        if invitation.role == Role.ADMIN:
             await orgs.add_admin_event(
-                db, organization_id=organization_id, user_id=user.id, kind="granted", at=now, actor_id=user.id
+                db, organization_id=organization_id, user_id=user.id, kind=GrantKind.GRANTED, at=now, actor_id=user.id
             )
         await mark_verified(db, user_id=user.id, email=invitation.email, now=now, actor_id=user.id)
     await invitations_repo.add_response(
@@ -227,7 +225,7 @@ async def _answer_by_token(
     is recorded with the answer (an answered invitation refuses it anyway: 409)."""
     record = await email_tokens.find(db, token, purposes=("invitation",))
     if record.invitation_id is None:
-        raise email_tokens.InvalidToken()
+        raise InvalidToken()
     if user is not None and normalize_email(user.email or "") != record.email:
         raise InvitationEmailMismatch()
     answer = await _respond(db, record.invitation_id, kind=kind, user=user, now=now)

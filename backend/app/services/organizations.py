@@ -17,10 +17,29 @@ from typing import Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import Conflict, NotFound
-from app.repositories import organizations as orgs
-from app.repositories import users as users_repo
-from app.repositories.organizations import (
+from app.core.errors import Conflict
+from app.domain.errors import (
+    AlreadyActive,
+    AlreadyAdmin,
+    AlreadyArchived,
+    AlreadyInactive,
+    AlreadyMember,
+    AlreadyOwner,
+    AlreadySuspended,
+    EmailNotVerified,
+    NotAMember,
+    NotAnAdmin,
+    NotArchived,
+    NotSuspended,
+    OrganizationNotFound,
+    OwnerCannotBeRemoved,
+    OwnerCannotLeave,
+    OwnerCannotLoseAdmin,
+    OwnerNotFound,
+    UserNotActive,
+    UserNotFound,
+)
+from app.domain.organizations import (
     AdminEntry,
     EventPosition,
     MemberEntry,
@@ -29,85 +48,29 @@ from app.repositories.organizations import (
     OrgStanding,
     OrgState,
     OwnerEntry,
+    role_of,
 )
-from app.repositories.sessions import Principal
-from app.repositories.users import UserState
+from app.domain.sessions import Principal
+from app.domain.users import UserState
+from app.domain.vocabulary import (
+    ActiveKind,
+    ArchiveKind,
+    GrantKind,
+    LifecycleKind,
+    MemberKind,
+    Role,
+    Status,
+    SuspensionKind,
+)
+from app.repositories import organizations as orgs
+from app.repositories import users as users_repo
 from app.services import policies
-from app.services.email_tokens import EmailNotVerified
 from app.services.emails import normalize_email
-from app.services.policies import Action, OrganizationNotFound, OrgContext
+from app.services.policies import Action, OrgContext
 
 T = TypeVar("T")
 
 # ------------------------------------------------------------------------------------- errors
-
-
-class UserNotFound(NotFound):
-    code, detail = "user_not_found", "No such user."
-
-
-class OwnerNotFound(NotFound):
-    code, detail = "owner_not_found", "The organization had no owner at that instant."
-
-
-class UserNotActive(Conflict):
-    code, detail = "user_not_active", "Only active users can be added, made admin or made owner."
-
-
-class AlreadyMember(Conflict):
-    code, detail = "already_member", "The user is already a member."
-
-
-class NotAMember(Conflict):
-    code, detail = "not_a_member", "The user is not a member of this organization."
-
-
-class AlreadyAdmin(Conflict):
-    code, detail = "already_admin", "The user is already an admin."
-
-
-class NotAnAdmin(Conflict):
-    code, detail = "not_an_admin", "The user is not an admin of this organization."
-
-
-class OwnerCannotLeave(Conflict):
-    code, detail = "owner_cannot_leave", "The owner cannot leave; transfer ownership first."
-
-
-class OwnerCannotBeRemoved(Conflict):
-    code, detail = "owner_cannot_be_removed", "The owner cannot be removed; transfer ownership first."
-
-
-class OwnerCannotLoseAdmin(Conflict):
-    code, detail = "owner_cannot_lose_admin", "The owner cannot lose admin; transfer ownership first."
-
-
-class AlreadyOwner(Conflict):
-    code, detail = "already_owner", "The user already owns this organization."
-
-
-class AlreadyActive(Conflict):
-    code, detail = "already_active", "The organization is already active."
-
-
-class AlreadyInactive(Conflict):
-    code, detail = "already_inactive", "The organization is already inactive."
-
-
-class AlreadySuspended(Conflict):
-    code, detail = "already_suspended", "The organization is already suspended."
-
-
-class NotSuspended(Conflict):
-    code, detail = "not_suspended", "The organization is not suspended."
-
-
-class AlreadyArchived(Conflict):
-    code, detail = "already_archived", "The organization is already archived."
-
-
-class NotArchived(Conflict):
-    code, detail = "not_archived", "The organization is not archived."
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,10 +104,10 @@ async def create_organization(
         db, organization_id=organization_id, name=name, description=description, at=now, actor_id=creator_id
     )
     await orgs.add_member_event(
-        db, organization_id=organization_id, user_id=creator_id, kind="added", at=now, actor_id=creator_id
+        db, organization_id=organization_id, user_id=creator_id, kind=MemberKind.ADDED, at=now, actor_id=creator_id
     )
     await orgs.add_admin_event(
-        db, organization_id=organization_id, user_id=creator_id, kind="granted", at=now, actor_id=creator_id
+        db, organization_id=organization_id, user_id=creator_id, kind=GrantKind.GRANTED, at=now, actor_id=creator_id
     )
     await orgs.set_owner(db, organization_id=organization_id, user_id=creator_id, at=now, actor_id=creator_id)
     return organization_id
@@ -174,10 +137,10 @@ async def found_organization(
         created_by=creator_id,
         name=name,
         description=description,
-        status=policies.ACTIVE,
+        status=Status.ACTIVE,
         owner_id=creator_id,
     )
-    return Membership(organization=state, role=policies.OWNER, added_at=now)
+    return Membership(organization=state, role=Role.OWNER, added_at=now)
 
 
 async def list_my_organizations(
@@ -197,7 +160,7 @@ async def can_enter(db: AsyncSession, *, user_id: uuid.UUID, organization_id: uu
     return (
         bool(page)
         and page[0].organization.id == organization_id
-        and page[0].organization.status in (orgs.ACTIVE, orgs.INACTIVE)
+        and page[0].organization.status in (Status.ACTIVE, Status.INACTIVE)
     )
 
 
@@ -232,9 +195,7 @@ def org_context(principal: Principal, *, now: datetime) -> OrgContext:
         OrgContext(
             organization_id=access.organization_id,
             user_id=principal.user_id,
-            role=orgs.role_of(
-                principal.user_id, is_member=access.is_member, is_admin=access.is_admin, owner_id=owner_id
-            ),
+            role=role_of(principal.user_id, is_member=access.is_member, is_admin=access.is_admin, owner_id=owner_id),
             is_platform_admin=principal.is_platform_admin,
             status=access.status,
             owner_id=owner_id,
@@ -399,12 +360,12 @@ async def add_member(
         db,
         organization_id=ctx.organization_id,
         user_id=user_id,
-        kind="added",
+        kind=MemberKind.ADDED,
         at=ctx.now,
         actor_id=ctx.user_id,
         actor_api_key_id=ctx.api_key_id,
     )
-    return MemberEntry(user_id=user_id, display_name=user.display_name, role=policies.MEMBER, added_at=ctx.now)
+    return MemberEntry(user_id=user_id, display_name=user.display_name, role=Role.MEMBER, added_at=ctx.now)
 
 
 async def remove_member(db: AsyncSession, ctx: OrgContext, *, user_id: uuid.UUID) -> None:
@@ -415,14 +376,14 @@ async def remove_member(db: AsyncSession, ctx: OrgContext, *, user_id: uuid.UUID
     policies.require(ctx, Action.REMOVE_MEMBER, allowed=policies.can_remove_member(ctx, target_role, is_self))
     if target_role is None:
         raise NotAMember()
-    if target_role == policies.OWNER:
+    if target_role == Role.OWNER:
         raise OwnerCannotLeave() if is_self else OwnerCannotBeRemoved()
     if standing.facts(user_id).is_admin:
         await orgs.add_admin_event(
             db,
             organization_id=ctx.organization_id,
             user_id=user_id,
-            kind="revoked",
+            kind=GrantKind.REVOKED,
             at=ctx.now,
             actor_id=ctx.user_id,
             actor_api_key_id=ctx.api_key_id,
@@ -431,7 +392,7 @@ async def remove_member(db: AsyncSession, ctx: OrgContext, *, user_id: uuid.UUID
         db,
         organization_id=ctx.organization_id,
         user_id=user_id,
-        kind="removed",
+        kind=MemberKind.REMOVED,
         at=ctx.now,
         actor_id=ctx.user_id,
         actor_api_key_id=ctx.api_key_id,
@@ -453,7 +414,7 @@ async def grant_admin(db: AsyncSession, ctx: OrgContext, *, user_id: uuid.UUID) 
         db,
         organization_id=ctx.organization_id,
         user_id=user_id,
-        kind="granted",
+        kind=GrantKind.GRANTED,
         at=ctx.now,
         actor_id=ctx.user_id,
         actor_api_key_id=ctx.api_key_id,
@@ -474,7 +435,7 @@ async def revoke_admin(db: AsyncSession, ctx: OrgContext, *, user_id: uuid.UUID)
         db,
         organization_id=ctx.organization_id,
         user_id=user_id,
-        kind="revoked",
+        kind=GrantKind.REVOKED,
         at=ctx.now,
         actor_id=ctx.user_id,
         actor_api_key_id=ctx.api_key_id,
@@ -502,7 +463,7 @@ async def transfer_ownership(db: AsyncSession, ctx: OrgContext, *, user_id: uuid
             db,
             organization_id=org_id,
             user_id=user_id,
-            kind="granted",
+            kind=GrantKind.GRANTED,
             at=now,
             actor_id=actor,
             actor_api_key_id=ctx.api_key_id,
@@ -515,7 +476,7 @@ async def transfer_ownership(db: AsyncSession, ctx: OrgContext, *, user_id: uuid
                 db,
                 organization_id=org_id,
                 user_id=previous,
-                kind="granted",
+                kind=GrantKind.GRANTED,
                 at=now,
                 actor_id=actor,
                 actor_api_key_id=ctx.api_key_id,
@@ -527,16 +488,16 @@ async def _change_status(db: AsyncSession, ctx: OrgContext, action: Action, *, r
     policies.require(ctx, action)
     ctx, standing = await _lock(db, ctx)
     policies.require(ctx, action)
-    deactivated = standing.active_kind == "deactivated"
-    suspended = standing.suspension_kind == "suspended"
-    archived = standing.archive_kind == "archived"
-    conflicts: dict[Action, tuple[bool, type[Conflict], str]] = {
-        Action.ACTIVATE: (not deactivated, AlreadyActive, "activated"),
-        Action.DEACTIVATE: (deactivated, AlreadyInactive, "deactivated"),
-        Action.SUSPEND: (suspended, AlreadySuspended, "suspended"),
-        Action.UNSUSPEND: (not suspended, NotSuspended, "lifted"),
-        Action.ARCHIVE: (archived, AlreadyArchived, "archived"),
-        Action.RESTORE: (not archived, NotArchived, "restored"),
+    deactivated = standing.active_kind == ActiveKind.DEACTIVATED
+    suspended = standing.suspension_kind == SuspensionKind.SUSPENDED
+    archived = standing.archive_kind == ArchiveKind.ARCHIVED
+    conflicts: dict[Action, tuple[bool, type[Conflict], LifecycleKind]] = {
+        Action.ACTIVATE: (not deactivated, AlreadyActive, ActiveKind.ACTIVATED),
+        Action.DEACTIVATE: (deactivated, AlreadyInactive, ActiveKind.DEACTIVATED),
+        Action.SUSPEND: (suspended, AlreadySuspended, SuspensionKind.SUSPENDED),
+        Action.UNSUSPEND: (not suspended, NotSuspended, SuspensionKind.LIFTED),
+        Action.ARCHIVE: (archived, AlreadyArchived, ArchiveKind.ARCHIVED),
+        Action.RESTORE: (not archived, NotArchived, ArchiveKind.RESTORED),
     }
     conflict, error, kind = conflicts[action]
     if conflict:

@@ -32,8 +32,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.core.clock import Clock
 from app.core.config import Settings
 from app.core.mail import SmtpTarget, build_message, parse_smtp_url, send
+from app.domain.mail import Message
 from app.repositories import outbox as outbox_repo
-from app.repositories.outbox import Message
 
 log = logging.getLogger("tenancy.mail")
 

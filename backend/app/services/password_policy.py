@@ -15,14 +15,10 @@ from __future__ import annotations
 import unicodedata
 from functools import cache
 
-from app.core.errors import AppError
+from app.domain.errors import PasswordRejected
 
 MIN_LENGTH = 12
 MAX_LENGTH = 256
-
-
-class PasswordRejected(AppError):
-    status, code, detail = 422, "password_rejected", "The password is not acceptable."
 
 
 def normalize_password(password: str) -> str:

@@ -2,7 +2,7 @@
 
 Pure functions of an `OrgContext` (the caller's current role — or API key — and the
 organization's status, as composed by the guard's one query or re-read inside the organization
-lock). No SQL, no HTTP. What each role may do is data (`services/permissions.py`); here are only
+lock). No SQL, no HTTP. What each role may do is data (`domain/permissions.py`); here are only
 the rules that read it:
 
 - `admit(ctx, permission)`: the guard's check — suspended (403 `organization_suspended`), then
@@ -23,32 +23,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from app.core.errors import Conflict, Forbidden, NotFound
-from app.repositories.organizations import ACTIVE, ADMIN, ARCHIVED, INACTIVE, MEMBER, OWNER, SUSPENDED
-from app.services.permissions import ALL_PERMISSIONS, READS, Permission, role_permissions
-
-__all__ = ["ACTIVE", "ADMIN", "ARCHIVED", "INACTIVE", "MEMBER", "OWNER", "SUSPENDED"]
-
+from app.core.errors import Forbidden
+from app.domain.errors import OrganizationArchived, OrganizationInactive, OrganizationNotFound, OrganizationSuspended
+from app.domain.permissions import ALL_PERMISSIONS, READS, Permission, role_permissions
+from app.domain.vocabulary import Role, Status
 
 # ------------------------------------------------------------------------------------- errors
-
-
-class OrganizationNotFound(NotFound):
-    """Unknown, invisible to the caller, or not the caller's: one answer, never which."""
-
-    code, detail = "organization_not_found", "Organization not found."
-
-
-class OrganizationSuspended(Forbidden):
-    code, detail = "organization_suspended", "This organization is suspended."
-
-
-class OrganizationInactive(Conflict):
-    code, detail = "organization_inactive", "This organization is inactive (read-only)."
-
-
-class OrganizationArchived(Conflict):
-    code, detail = "organization_archived", "This organization is archived; restore it first."
 
 
 # ------------------------------------------------------------------------------------ context
@@ -70,7 +50,7 @@ class OrgContext:
 
     @property
     def is_owner(self) -> bool:
-        return self.role == OWNER
+        return self.role == Role.OWNER
 
     @property
     def is_api_key(self) -> bool:
@@ -100,10 +80,10 @@ def can_see(ctx: OrgContext) -> bool:
     if ctx.is_platform_admin:
         return True
     if ctx.is_api_key:
-        return ctx.status != ARCHIVED
+        return ctx.status != Status.ARCHIVED
     if ctx.role is None:
         return False
-    return ctx.status != ARCHIVED or ctx.role == OWNER
+    return ctx.status != Status.ARCHIVED or ctx.role == Role.OWNER
 
 
 def visible(ctx: OrgContext) -> OrgContext:
@@ -195,7 +175,7 @@ def can_remove_member(ctx: OrgContext, target_role: str | None, is_self: bool) -
         return True
     if Permission.MEMBERS_REMOVE not in ctx.permissions:
         return False
-    return target_role in (MEMBER, None) or Permission.ADMINS_REVOKE in ctx.permissions
+    return target_role in (Role.MEMBER, None) or Permission.ADMINS_REVOKE in ctx.permissions
 
 
 # ------------------------------------------------------------------------------- the checks
@@ -205,7 +185,7 @@ def admit(ctx: OrgContext, permission: Permission, *, allowed: bool | None = Non
     """The guard's check: suspended (403 organization_suspended), then the permission (403
     forbidden; `allowed` overrides the catalog for a named special case). Visibility (404) was
     settled when `ctx` was made."""
-    if ctx.status == SUSPENDED:
+    if ctx.status == Status.SUSPENDED:
         # Members may still read the organization itself; a key stops working altogether.
         member_read = permission == Permission.ORGANIZATION_READ and not ctx.is_api_key
         platform = ctx.is_platform_admin and permission in _PLATFORM_WHILE_SUSPENDED
@@ -222,7 +202,7 @@ def require(ctx: OrgContext, action: Action, *, allowed: bool | None = None) -> 
     inactive (409).
     """
     admit(ctx, PERMISSION_OF[action], allowed=allowed)
-    if ctx.status == ARCHIVED and (action in CHANGES or action in (Action.ACTIVATE, Action.DEACTIVATE)):
+    if ctx.status == Status.ARCHIVED and (action in CHANGES or action in (Action.ACTIVATE, Action.DEACTIVATE)):
         raise OrganizationArchived()
-    if ctx.status == INACTIVE and action in CHANGES:
+    if ctx.status == Status.INACTIVE and action in CHANGES:
         raise OrganizationInactive()

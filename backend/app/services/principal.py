@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import Settings
 from app.core.errors import NotAuthenticated
 from app.core.security import InvalidToken, verify_access_token
-from app.repositories.sessions import Principal, load_principal
+from app.domain.sessions import Principal
+from app.repositories.sessions import load_principal
 
 
 def session_end(settings: Settings, *, created_at: datetime, last_rotated_at: datetime | None) -> datetime:

@@ -15,46 +15,30 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
-from app.core.errors import AppError, Conflict, Forbidden, NotFound
 from app.core.security import passwords
+from app.domain.errors import (
+    CannotChangeOwnStatus,
+    EmailAlreadyRegistered,
+    ExistingUserNeedsPromote,
+    InvalidCurrentPassword,
+    NotPlatformAdmin,
+    NotYourself,
+    PasswordRequired,
+    PlatformAdminRequired,
+    UserNotFound,
+    UserStatusConflict,
+)
+from app.domain.sessions import Principal
+from app.domain.users import Credential, UserState
+from app.domain.vocabulary import ActiveKind, ArchiveKind, LifecycleKind, RevocationReason, SuspensionKind
 from app.repositories import sessions as sessions_repo
 from app.repositories import users as users_repo
-from app.repositories.sessions import Principal
-from app.repositories.users import UserState
 from app.services import throttling
 from app.services.emails import check_email
 from app.services.outcomes import Refused
 from app.services.password_policy import check_new_password, normalize_password
 
 # ------------------------------------------------------------------------------------- errors
-
-
-class UserNotFound(NotFound):
-    code, detail = "user_not_found", "No such user."
-
-
-class EmailAlreadyRegistered(Conflict):
-    code, detail = "email_already_registered", "An account with this email already exists."
-
-
-class NotYourself(Forbidden):
-    code, detail = "not_yourself", "Only the user themself may do this."
-
-
-class PlatformAdminRequired(Forbidden):
-    code, detail = "platform_admin_required", "Only platform administrators may do this."
-
-
-class CannotChangeOwnStatus(Conflict):
-    code, detail = "cannot_change_own_status", "Platform administrators cannot lock themselves out."
-
-
-class InvalidCurrentPassword(Forbidden):
-    code, detail = "invalid_current_password", "The current password is not correct."
-
-
-class UserStatusConflict(Conflict):
-    code = "user_status_conflict"
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -84,7 +68,7 @@ async def end_sessions(
     settings: Settings,
     *,
     user_id: uuid.UUID,
-    reason: str,
+    reason: RevocationReason,
     now: datetime,
     actor_id: uuid.UUID | None,
     keep: uuid.UUID | None = None,
@@ -187,7 +171,7 @@ async def update_profile(
 async def check_current_password(
     db: AsyncSession,
     settings: Settings,
-    credential: users_repo.Credential,
+    credential: Credential,
     current_password: str,
     *,
     client: ClientInfo,
@@ -239,7 +223,7 @@ async def change_password(
         db,
         settings,
         user_id=user_id,
-        reason="password_changed",
+        reason=RevocationReason.PASSWORD_CHANGED,
         now=now,
         actor_id=principal.user_id,
         keep=principal.session_id,
@@ -252,51 +236,69 @@ async def change_password(
 
 @dataclass(frozen=True, slots=True)
 class StatusChange:
-    kind: str  # the fact appended
+    kind: LifecycleKind  # the fact appended
     applies: str  # UserState flag that must be False (set) or True (clear) before
     sets: bool
     conflict: str
     conflict_detail: str
-    session_reason: str
+    session_reason: RevocationReason
     locks_out: bool  # refused on oneself
 
 
 STATUS_CHANGES: dict[str, StatusChange] = {
     "activate": StatusChange(
-        "activated",
+        ActiveKind.ACTIVATED,
         "deactivated",
         False,
         "user_already_active",
         "The user is not deactivated.",
-        "user_activated",
+        RevocationReason.USER_ACTIVATED,
         False,
     ),
     "deactivate": StatusChange(
-        "deactivated",
+        ActiveKind.DEACTIVATED,
         "deactivated",
         True,
         "user_already_inactive",
         "The user is already deactivated.",
-        "user_deactivated",
+        RevocationReason.USER_DEACTIVATED,
         True,
     ),
     "suspend": StatusChange(
-        "suspended",
+        SuspensionKind.SUSPENDED,
         "suspended",
         True,
         "user_already_suspended",
         "The user is already suspended.",
-        "user_suspended",
+        RevocationReason.USER_SUSPENDED,
         True,
     ),
     "unsuspend": StatusChange(
-        "lifted", "suspended", False, "user_not_suspended", "The user is not suspended.", "user_unsuspended", False
+        SuspensionKind.LIFTED,
+        "suspended",
+        False,
+        "user_not_suspended",
+        "The user is not suspended.",
+        RevocationReason.USER_UNSUSPENDED,
+        False,
     ),
     "archive": StatusChange(
-        "archived", "archived", True, "user_already_archived", "The user is already archived.", "user_archived", True
+        ArchiveKind.ARCHIVED,
+        "archived",
+        True,
+        "user_already_archived",
+        "The user is already archived.",
+        RevocationReason.USER_ARCHIVED,
+        True,
     ),
     "restore": StatusChange(
-        "restored", "archived", False, "user_not_archived", "The user is not archived.", "user_restored", False
+        ArchiveKind.RESTORED,
+        "archived",
+        False,
+        "user_not_archived",
+        "The user is not archived.",
+        RevocationReason.USER_RESTORED,
+        False,
     ),
 }
 
@@ -346,23 +348,6 @@ class SuperuserResult:
     email: str
     created: bool
     promoted: bool  # False: was a platform administrator already
-
-
-class PasswordRequired(AppError):
-    status, code, detail = 422, "password_required", "A password is needed to create a new user."
-
-
-class ExistingUserNeedsPromote(Conflict):
-    code, detail = (
-        "email_already_registered",
-        "A user with this email already exists; it was NOT made a platform administrator. Check that the "
-        "account is really yours (anyone may register any email), then run the command again with --promote "
-        "(its password is never changed).",
-    )
-
-
-class NotPlatformAdmin(Conflict):
-    code, detail = "not_platform_admin", "This user is not a platform administrator (nothing changed)."
 
 
 async def create_or_promote_superuser(

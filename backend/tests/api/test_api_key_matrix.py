@@ -28,10 +28,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from app.api.deps import route_permission
 from app.core.clock import FrozenClock
+from app.domain.permissions import Permission, sorted_permissions
 from app.repositories import api_keys as keys_repo
 from app.repositories import invitations as invitations_repo
 from app.services.api_keys import KEY_GRANTABLE, new_key
-from app.services.permissions import Permission, sorted_permissions
 
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.deps import route_permission
 from app.core.config import Settings
-from app.services.permissions import ALL_PERMISSIONS, ROLE_PERMISSIONS, Permission, sorted_permissions
+from app.domain.permissions import ALL_PERMISSIONS, ROLE_PERMISSIONS, Permission, sorted_permissions
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)  # conftest's clock
 

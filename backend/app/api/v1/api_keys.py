@@ -8,11 +8,12 @@ from datetime import datetime
 from fastapi import APIRouter, Response, status
 
 from app.api.deps import OrgContextDep, Requires, SessionDep, describe_permissions
-from app.repositories.api_keys import ApiKeyState
+from app.domain.api_keys import ApiKeyState
+from app.domain.errors import InvalidCursor
+from app.domain.permissions import Permission
 from app.schemas.api_keys import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, api_key_read
-from app.schemas.common import Cursor, InvalidCursor, Limit, ListResponse, cursor_instant, decode_cursor, encode_cursor
+from app.schemas.common import Cursor, Limit, ListResponse, cursor_instant, decode_cursor, encode_cursor
 from app.services import api_keys as service
-from app.services.permissions import Permission
 
 router = APIRouter(prefix="/organizations", tags=["api keys"])
 

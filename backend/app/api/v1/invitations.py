@@ -17,6 +17,7 @@ from app.api.deps import (
     SettingsDep,
     describe_permissions,
 )
+from app.domain.permissions import Permission
 from app.schemas.common import Cursor, Limit
 from app.schemas.invitations import (
     InvitationAccepted,
@@ -31,7 +32,6 @@ from app.schemas.invitations import (
     parse_invitations_cursor,
 )
 from app.services import invitations as service
-from app.services.permissions import Permission
 
 org_router = APIRouter(tags=["invitations"])  # org-scoped: users and API keys, by permission
 router = APIRouter(tags=["invitations"])  # the invitee's side: users only

@@ -4,7 +4,7 @@ Every `/{org_id}` route declares the one permission it needs (`Requires(Permissi
 the one tenancy guard: authentication and the caller's standing in one query; 404 for anything
 the caller may not see) and takes the guard's `OrgContextDep`. The rules — status, permission
 catalog, conflicts — live in `services/organizations.py`, `services/policies.py` and
-`services/permissions.py`.
+`domain/permissions.py`.
 """
 
 from __future__ import annotations
@@ -25,10 +25,12 @@ from app.api.deps import (
     SettingsDep,
     describe_permissions,
 )
-from app.repositories.organizations import EVENT_RANKS, AdminEntry, EventPosition, MemberEntry, OrgEvent, OwnerEntry
+from app.domain.errors import InvalidCursor
+from app.domain.events import EVENT_RANKS
+from app.domain.organizations import AdminEntry, EventPosition, MemberEntry, OrgEvent, OwnerEntry
+from app.domain.permissions import Permission, sorted_permissions
 from app.schemas.common import (
     Cursor,
-    InvalidCursor,
     Limit,
     ListResponse,
     aware,
@@ -55,7 +57,6 @@ from app.schemas.organizations import (
 )
 from app.schemas.permissions import PermissionsRead
 from app.services import organizations as service
-from app.services.permissions import Permission, sorted_permissions
 
 router = APIRouter(prefix="/organizations", tags=["organizations"])
 

@@ -13,8 +13,8 @@ from app.api.deps import ClockDep, CurrentPrincipal, SessionDep, SettingsDep
 from app.api.outcomes import refusal_response
 from app.core.clock import Clock
 from app.core.config import Settings
-from app.repositories.sessions import Principal
-from app.repositories.users import UserState
+from app.domain.sessions import Principal
+from app.domain.users import UserState
 from app.schemas.users import PasswordChange, ProfileUpdate, UserRead, UserSuspend
 from app.services import users
 from app.services.outcomes import Refused

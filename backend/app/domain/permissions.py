@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
 
+from app.domain.vocabulary import Role
+
 
 class Permission(StrEnum):
     ORGANIZATION_READ = "organization:read"
@@ -42,8 +44,6 @@ class Permission(StrEnum):
     ORGANIZATION_SUSPEND = "organization:suspend"  # suspend, lift a suspension
 
 
-MEMBER, ADMIN, OWNER = "member", "admin", "owner"
-
 _MEMBER = frozenset(
     {Permission.ORGANIZATION_READ, Permission.MEMBERS_READ, Permission.ADMINS_READ, Permission.OWNER_READ}
 )
@@ -68,7 +68,7 @@ _OWNER = _ADMIN | {
 }
 
 ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = MappingProxyType(
-    {MEMBER: _MEMBER, ADMIN: _ADMIN, OWNER: _OWNER}
+    {Role.MEMBER: _MEMBER, Role.ADMIN: _ADMIN, Role.OWNER: _OWNER}
 )
 """Each built-in role → its permissions (SPEC §11's table, column by column)."""
 
