@@ -23,10 +23,11 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.core.clock import FrozenClock
+from app.core.clock import Clock, FrozenClock
 from app.core.config import Settings
 from app.core.database import get_db, make_engine, make_sessionmaker
 from app.core.migrations import upgrade
@@ -160,11 +161,29 @@ def settings(cluster: Cluster) -> Settings:
     return make_settings(cluster.url(SHARED))
 
 
+@pytest.fixture(scope="module")
+def module_app(cluster: Cluster, engine: AsyncEngine) -> FastAPI:
+    """One app for a whole module (`pytest.mark.shared_app`): building an app and analysing its
+    routes on the first request costs ~0.1 s, which adds up over hundreds of small API tests."""
+    from org_factories import shared_app
+
+    return shared_app(make_settings(cluster.url(SHARED)), engine, Clock())
+
+
 @pytest.fixture
-def app(settings: Settings, engine: AsyncEngine, db: AsyncSession, clock: FrozenClock):
-    app = create_app(settings, clock=clock)
-    app.state.engine = engine
-    app.state.sessionmaker = make_sessionmaker(engine)
+def app(
+    request: pytest.FixtureRequest, settings: Settings, engine: AsyncEngine, db: AsyncSession, clock: FrozenClock
+) -> Iterator[FastAPI]:
+    """The app on the test's rolled-back session and frozen clock: a new one per test, or the
+    module's shared one when the module is marked `shared_app` (then `settings` overrides do not
+    apply: such modules use the default settings)."""
+    if request.node.get_closest_marker("shared_app"):
+        app: FastAPI = request.getfixturevalue("module_app")
+        app.state.clock = clock
+    else:
+        app = create_app(settings, clock=clock)
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
 
     async def test_db() -> AsyncIterator[AsyncSession]:
         begin = db.begin_nested() if db.in_transaction() else db.begin()
@@ -172,7 +191,10 @@ def app(settings: Settings, engine: AsyncEngine, db: AsyncSession, clock: Frozen
             yield db
 
     app.dependency_overrides[get_db] = test_db
-    return app
+    try:
+        yield app
+    finally:
+        app.dependency_overrides.pop(get_db, None)
 
 
 @pytest.fixture
@@ -215,3 +237,16 @@ def inbox(smtp_session):
 @pytest.fixture
 def smtp_url(smtp_session) -> str:
     return f"smtp://127.0.0.1:{smtp_session[1]}"
+
+
+_MARK_BY_FOLDER = {"integration": pytest.mark.integration, "security": pytest.mark.security}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests by kind: every test under `integration/` or `security/` carries that folder's marker
+    (`uv run pytest -m integration`, `-m security`, or `-m "not integration"` for a quick run)."""
+    root = Path(__file__).parent
+    for item in items:
+        relative = item.path.relative_to(root) if item.path.is_relative_to(root) else None
+        if relative is not None and len(relative.parts) > 1 and relative.parts[0] in _MARK_BY_FOLDER:
+            item.add_marker(_MARK_BY_FOLDER[relative.parts[0]])

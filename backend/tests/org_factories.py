@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 
 import httpx
-import pytest
 from factories import bearer, create_user, issue_token
 from fastapi import FastAPI
 from sqlalchemy import event
@@ -139,30 +138,3 @@ async def cell_client(conn: AsyncConnection, app: FastAPI) -> AsyncIterator[tupl
         await session.close()
         if savepoint.is_active:
             await savepoint.rollback()
-
-
-# Fixtures a module may import to share one app across its tests (conftest's `app` builds a new
-# one per test; its routes are analysed again on the first request, ~0.1 s each time).
-
-
-@pytest.fixture(scope="module")
-def module_app(cluster, engine: AsyncEngine) -> FastAPI:
-    from conftest import SHARED, make_settings
-
-    return shared_app(make_settings(cluster.url(SHARED)), engine, Clock())
-
-
-@pytest.fixture
-def app(module_app: FastAPI, db: AsyncSession, clock: Clock) -> Iterator[FastAPI]:
-    """conftest's `app`, on the module's shared app: the test's clock and rolled-back session."""
-    module_app.state.clock = clock
-
-    async def test_db() -> AsyncIterator[AsyncSession]:
-        async with db.begin_nested() if db.in_transaction() else db.begin():
-            yield db
-
-    module_app.dependency_overrides[get_db] = test_db
-    try:
-        yield module_app
-    finally:
-        module_app.dependency_overrides.pop(get_db, None)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from org_factories import make_org
 
 from app.console.router import REFRESH_COOKIE, SESSION_PATH
 from tests.factories import DEFAULT_PASSWORD, bearer, create_user
-from tests.org_factories import make_org
 
 CONSOLE = {"X-Tenancy-Console": "1", "Origin": "http://testserver"}
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+import pytest
 from factories import bearer, issue_token
-from org_factories import API, app, caller, module_app  # noqa: F401
+from org_factories import API, caller
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import FrozenClock
 from app.core.config import Settings
+
+pytestmark = pytest.mark.shared_app  # one app for the module (conftest `app`)
 
 
 async def test_done_when_walkthrough(

@@ -9,12 +9,14 @@ from typing import Any
 import httpx
 import pytest
 from factories import bearer, create_user, issue_token
-from org_factories import API, app, caller, join, make_org, module_app, set_status  # noqa: F401
+from org_factories import API, caller, join, make_org, set_status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import FrozenClock
 from app.core.config import Settings
 from app.repositories import organizations as orgs_repo
+
+pytestmark = pytest.mark.shared_app  # one app for the module (conftest `app`)
 
 
 def code(response: httpx.Response) -> str:
@@ -524,6 +526,7 @@ async def test_members_pages(
 async def test_my_organizations_pages(
     client: httpx.AsyncClient, db: AsyncSession, team: dict[str, Any], clock: FrozenClock
 ) -> None:
+
     for i in range(4):
         await client.post(API, json={"name": f"Org {i}"}, headers=team["admin_h"])
     everything = (await client.get(API, headers=team["admin_h"])).json()["items"]

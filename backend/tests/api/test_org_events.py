@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from factories import create_user
-from org_factories import API, app, caller, join, make_org, module_app, set_status  # noqa: F401
+from org_factories import API, caller, join, make_org, set_status
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +18,8 @@ from app.core.clock import FrozenClock
 from app.core.config import Settings
 from app.repositories import organizations as orgs_repo
 from app.repositories.organizations import _events_sql
+
+pytestmark = pytest.mark.shared_app  # one app for the module (conftest `app`)
 
 
 async def _history(db: AsyncSession, settings: Settings, clock: FrozenClock) -> tuple[uuid.UUID, dict[str, str]]:
@@ -105,6 +107,7 @@ async def test_pages_cover_the_whole_history_once_newest_first(
 async def test_a_bad_cursor_is_a_422(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings, clock: FrozenClock, cursor: str
 ) -> None:
+
     owner, headers = await caller(db, settings, clock.now())
     org = await make_org(db, owner, clock.now())
     for path in ("events", "members", "admins"):

@@ -23,7 +23,7 @@ from app.repositories import users as users_repo
 
 pytestmark = pytest.mark.concurrency
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PASSWORD = "operator passphrase 2026"
 
 
