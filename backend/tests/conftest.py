@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.core.clock import Clock, FrozenClock
 from app.core.config import Settings
-from app.core.database import get_db, make_engine, make_sessionmaker
+from app.core.database import get_db, make_engine, make_sessionmaker, transaction
 from app.core.migrations import upgrade
 from app.main import create_app
 
@@ -186,8 +186,7 @@ def app(
         app.state.sessionmaker = make_sessionmaker(engine)
 
     async def test_db() -> AsyncIterator[AsyncSession]:
-        begin = db.begin_nested() if db.in_transaction() else db.begin()
-        async with begin:
+        async with transaction(db, nested=db.in_transaction()):
             yield db
 
     app.dependency_overrides[get_db] = test_db

@@ -18,17 +18,15 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from app.api.client import ClientDep
 from app.api.deps import ClockDep, CurrentPrincipal, SessionDep, SettingsDep, TransactionsDep
-from app.api.outcomes import refusal_response
 from app.console.assets import PAGE_HEADERS, assets
 from app.console.csrf import require_same_origin
 from app.core.config import Settings
-from app.core.errors import NotAuthenticated, NotFound
+from app.core.errors import AppError, NotAuthenticated, NotFound, app_error_response
 from app.domain.errors import InvalidRefreshToken
 from app.schemas.auth import TokenCreate
 from app.schemas.console import ConsoleSwitch, ConsoleTokenRead
 from app.services import auth
 from app.services.auth import TokenPair
-from app.services.outcomes import Refused
 
 CONSOLE_PATH = "/console"
 SESSION_PATH = "/console/api/session"
@@ -148,17 +146,19 @@ async def log_in(
         client=client,
         now=clock.now(),
     )
-    if isinstance(outcome, Refused):
-        return refusal_response(outcome)
     return _with_cookie(outcome, request, settings)
 
 
 @session_api.post("/refresh", response_model=ConsoleTokenRead)
 async def refresh(request: Request, db: SessionDep, settings: SettingsDep, clock: ClockDep) -> Response:
     """Rotate the cookie's refresh token; a new access token in the body."""
-    outcome = await auth.refresh(db, settings, refresh_token=_cookie(request), now=clock.now())
-    if isinstance(outcome, Refused):
-        return _without_cookie(refusal_response(outcome), request, settings)
+    try:
+        outcome = await auth.refresh(db, settings, refresh_token=_cookie(request), now=clock.now())
+    except AppError as refusal:
+        if not refusal.commits:
+            raise
+        # A used token came back: the session is ended (committed), and so is the cookie.
+        return _without_cookie(app_error_response(refusal), request, settings)
     return _with_cookie(outcome, request, settings)
 
 
@@ -173,16 +173,19 @@ async def switch_organization(
 ) -> Response:
     """Make `organization_id` the session's active organization: the cookie's refresh token is
     rotated (SPEC §6), so the cookie is replaced; a used one ends the session."""
-    outcome = await auth.switch_organization(
-        db,
-        settings,
-        principal=principal,
-        organization_id=body.organization_id,
-        refresh_token=_cookie(request),
-        now=clock.now(),
-    )
-    if isinstance(outcome, Refused):
-        return _without_cookie(refusal_response(outcome), request, settings)
+    try:
+        outcome = await auth.switch_organization(
+            db,
+            settings,
+            principal=principal,
+            organization_id=body.organization_id,
+            refresh_token=_cookie(request),
+            now=clock.now(),
+        )
+    except AppError as refusal:
+        if not refusal.commits:
+            raise
+        return _without_cookie(app_error_response(refusal), request, settings)
     if not isinstance(outcome, TokenPair):  # pragma: no cover - a refresh token was given
         raise InvalidRefreshToken()
     return _with_cookie(outcome, request, settings)

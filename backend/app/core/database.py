@@ -15,6 +15,8 @@ from sqlalchemy import ClauseElement
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from app.domain.errors import AppError
+
 
 def make_engine(url: str, *, pool_size: int = 16) -> AsyncEngine:
     return create_async_engine(
@@ -40,6 +42,23 @@ _READ_METHODS = frozenset({"GET", "HEAD"})
 _AUTOCOMMIT: WeakKeyDictionary[async_sessionmaker[AsyncSession], async_sessionmaker[AsyncSession]] = WeakKeyDictionary()
 
 
+@contextlib.asynccontextmanager
+async def transaction(session: AsyncSession, *, nested: bool = False) -> AsyncIterator[AsyncSession]:
+    """One transaction (or savepoint): commit when the block ends, roll back when it raises —
+    except an `AppError` with `commits`, which commits what was written and then propagates (the
+    handler renders it as usual). The one place that decides; no endpoint checks for refusals."""
+    refusal: AppError | None = None
+    async with session.begin_nested() if nested else session.begin():
+        try:
+            yield session
+        except AppError as exc:
+            if not exc.commits:
+                raise
+            refusal = exc
+    if refusal is not None:
+        raise refusal
+
+
 def _autocommit(maker: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
     """The same sessions on AUTOCOMMIT connections of the same pool (made once per sessionmaker)."""
     reads = _AUTOCOMMIT.get(maker)
@@ -56,7 +75,7 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's session.
 
     Changes (POST, PATCH, DELETE): one transaction, committed when the endpoint returns and rolled
-    back when it raises. Reads (GET, HEAD): no transaction — no BEGIN and COMMIT round trips; each
+    back when it raises (a refusal that `commits` is committed first: `transaction`). Reads (GET, HEAD): no transaction — no BEGIN and COMMIT round trips; each
     statement reads its own snapshot, as it does inside a READ COMMITTED transaction anyway (an
     org-scoped read is the guard, then the read). A read that records something (an API key's
     use) does it in one statement, which commits by itself.
@@ -67,7 +86,7 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
         async with _autocommit(maker)() as session:
             yield session
         return
-    async with maker() as session, session.begin():
+    async with maker() as session, transaction(session):
         yield session
 
 
@@ -88,11 +107,11 @@ async def get_transactions(request: Request) -> Transactions:
     maker = request.app.state.sessionmaker
 
     @contextlib.asynccontextmanager
-    async def transaction() -> AsyncIterator[AsyncSession]:
-        async with maker() as session, session.begin():
+    async def short_transaction() -> AsyncIterator[AsyncSession]:
+        async with maker() as session, transaction(session):
             yield session
 
-    return transaction
+    return short_transaction
 
 
 # ------------------------------------------------------------------- hot reads, prepared

@@ -25,6 +25,7 @@ __all__ = [
     "NotFound",
     "ServerBusy",
     "TooManyRequests",
+    "app_error_response",
     "error_body",
     "error_response",
     "install_error_handlers",
@@ -67,8 +68,13 @@ def _pointer(loc: tuple[Any, ...]) -> str:
     return "/" + "/".join(str(part) for part in loc)
 
 
-async def _app_error(_: Request, exc: AppError) -> JSONResponse:
+def app_error_response(exc: AppError) -> JSONResponse:
+    """The envelope of one error, with its status and headers."""
     return error_response(exc.status, exc.code, exc.detail, pointer=exc.pointer, meta=exc.meta, headers=exc.headers)
+
+
+async def _app_error(_: Request, exc: AppError) -> JSONResponse:
+    return app_error_response(exc)
 
 
 async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

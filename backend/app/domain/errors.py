@@ -10,9 +10,15 @@ from typing import Any
 
 
 class AppError(Exception):
+    """A refusal. Raised, it rolls the request's transaction back — unless `commits`: a refusal
+    that must keep what it wrote on the way (a failed login's attempt row, which throttling
+    counts; a session revoked because a used refresh token came back). The transaction
+    dependency (`core.database.transaction`) commits those first, then lets the error render."""
+
     status: int = 400
     code: str = "bad_request"
     detail: str = "The request cannot be processed."
+    commits: bool = False
 
     def __init__(
         self,
@@ -23,8 +29,10 @@ class AppError(Exception):
         pointer: str | None = None,
         meta: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        commits: bool | None = None,
     ) -> None:
         self.detail = detail or self.detail
+        self.commits = self.commits if commits is None else commits
         self.code = code or self.code
         self.status = status or self.status
         self.pointer = pointer

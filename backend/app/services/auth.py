@@ -36,7 +36,6 @@ from app.repositories import users as users_repo
 from app.services import invitations, mail_messages, throttling
 from app.services.emails import account_key, check_email
 from app.services.organizations import can_enter, create_organization
-from app.services.outcomes import Refused
 from app.services.password_policy import check_new_password, normalize_password
 from app.services.principal import authenticate, session_is_live
 from app.services.users import ClientInfo, create_account, sessions_cutoff
@@ -170,7 +169,7 @@ async def login(
     organization_id: uuid.UUID | None,
     client: ClientInfo,
     now: datetime,
-) -> TokenPair | Refused:
+) -> TokenPair:
     """Check the password and open a session, holding no database connection while argon2 runs.
 
     1. A place among the logins allowed to hash (`Passwords.admission`, else 503 at once).
@@ -191,14 +190,14 @@ async def login(
             candidate = await users_repo.find_login(db, account_key(email))
         matches = await hasher.verify(candidate.password_hash if candidate else None, normalized)
         if not matches or candidate is None or candidate.status != Status.ACTIVE:
-            return Refused(InvalidCredentials())
+            raise InvalidCredentials(commits=True)
         rehashed = await hasher.hash(normalized) if hasher.needs_rehash(candidate.password_hash) else None
     user_id = candidate.user_id
     async with transactions() as db:
         await throttling.record_success(db, account_key=key, ip_address=client.ip_address, now=now)
         if settings.require_verified_email and not candidate.email_verified:
             # Only after a correct password (a failure still gets the one identical 401).
-            return Refused(EmailNotVerified())
+            raise EmailNotVerified(commits=True)
         if rehashed is not None:
             await users_repo.add_credential(
                 db, user_id=user_id, email=account_key(email), password_hash=rehashed, at=now, actor_id=user_id
@@ -206,7 +205,8 @@ async def login(
         if organization_id is not None:
             refusal = await _entry_refusal(db, user_id=user_id, organization_id=organization_id)
             if refusal is not None:
-                return Refused(refusal)
+                refusal.commits = True  # the attempt's success stays recorded
+                raise refusal
         session_id = uuid.uuid4()
         await sessions_repo.create_session(
             db,
@@ -224,7 +224,7 @@ async def login(
 # ------------------------------------------------------------------------------------ refresh
 
 
-async def refresh(db: AsyncSession, settings: Settings, *, refresh_token: str, now: datetime) -> TokenPair | Refused:
+async def refresh(db: AsyncSession, settings: Settings, *, refresh_token: str, now: datetime) -> TokenPair:
     """Rotate: the presented token must be its session's newest. An older one means it leaked
     (or was replayed) — the whole session is revoked (`reuse_detected`) and the refusal commits.
 
@@ -248,7 +248,7 @@ async def refresh(db: AsyncSession, settings: Settings, *, refresh_token: str, n
         await sessions_repo.revoke_session(
             db, session_id=found.session_id, reason=RevocationReason.REUSE_DETECTED, at=now, actor_id=None
         )
-        return Refused(InvalidRefreshToken())
+        raise InvalidRefreshToken(commits=True)
     if principal.user_status != Status.ACTIVE or not session_is_live(settings, principal, now):
         raise InvalidRefreshToken()
     organization_id = found.organization_id
@@ -306,7 +306,7 @@ async def switch_organization(
     organization_id: uuid.UUID,
     refresh_token: str | None,
     now: datetime,
-) -> TokenPair | AccessToken | Refused:
+) -> TokenPair | AccessToken:
     """Make `organization_id` the caller's active organization.
 
     With the session's current refresh token: it is rotated (the old one is now used) and a new
@@ -339,7 +339,7 @@ async def switch_organization(
         await sessions_repo.revoke_session(
             db, session_id=found.session_id, reason=RevocationReason.REUSE_DETECTED, at=now, actor_id=None
         )
-        return Refused(InvalidRefreshToken(pointer="/body/refresh_token"))
+        raise InvalidRefreshToken(pointer="/body/refresh_token", commits=True)
     return await _issue(
         db,
         settings,

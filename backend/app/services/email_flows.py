@@ -29,7 +29,6 @@ from app.repositories import email_tokens as tokens_repo
 from app.repositories import users as users_repo
 from app.services import email_tokens, mail_messages
 from app.services.emails import account_key, check_email
-from app.services.outcomes import Refused
 from app.services.password_policy import check_new_password
 from app.services.users import ClientInfo, check_current_password, end_sessions, require_self
 
@@ -138,7 +137,7 @@ async def request_email_change(
     current_password: str,
     client: ClientInfo,
     now: datetime,
-) -> Refused | None:
+) -> None:
     """Mail a confirmation to the new address and a notice to the old one; nothing changes yet.
 
     A wrong current password is 403 `invalid_current_password` (and counts as a failed login).
@@ -150,7 +149,7 @@ async def request_email_change(
     if credential is None:
         raise UserNotFound()
     if not await check_current_password(db, settings, credential, current_password, client=client, now=now):
-        return Refused(InvalidCurrentPassword(pointer="/body/current_password"))
+        raise InvalidCurrentPassword(pointer="/body/current_password", commits=True)
     if new == credential.email or await users_repo.find_credential_by_email(db, new) is not None:
         raise EmailAlreadyRegistered(pointer="/body/new_email")
     await email_tokens.throttle_request(

@@ -35,7 +35,6 @@ from app.repositories import sessions as sessions_repo
 from app.repositories import users as users_repo
 from app.services import throttling
 from app.services.emails import check_email
-from app.services.outcomes import Refused
 from app.services.password_policy import check_new_password, normalize_password
 
 # ------------------------------------------------------------------------------------- errors
@@ -179,7 +178,7 @@ async def check_current_password(
 ) -> bool:
     """Is this the user's password? Counted (and throttled, 429) like a login attempt on the
     account, so a stolen access token is no way to guess the password faster. The caller must
-    let a False commit (return a `Refused`), or the failure would not count."""
+    let a False commit (raise its refusal with `commits=True`), or the failure would not count."""
     key = throttling.throttle_key(settings, credential.email)
     await throttling.admit_attempt(db, settings, account_key=key, ip_address=client.ip_address, now=now)
     async with passwords(settings).admission():
@@ -199,7 +198,7 @@ async def change_password(
     new_password: str,
     client: ClientInfo,
     now: datetime,
-) -> UserState | Refused:
+) -> UserState:
     """Replace the password; needs the current one. Ends the user's other sessions.
 
     A wrong current password counts as a failed login for the account (and is throttled like
@@ -212,7 +211,7 @@ async def change_password(
         raise UserNotFound()
     new = check_new_password(new_password, email=credential.email, pointer="/body/new_password")
     if not await check_current_password(db, settings, credential, current_password, client=client, now=now):
-        return Refused(InvalidCurrentPassword(pointer="/body/current_password"))
+        raise InvalidCurrentPassword(pointer="/body/current_password", commits=True)
     hasher = passwords(settings)
     async with hasher.admission():
         new_hash = await hasher.hash(new)

@@ -11,7 +11,6 @@ from pydantic import BaseModel, ValidationError
 
 from app.api.client import ClientDep
 from app.api.deps import BearerToken, ClockDep, CurrentPrincipal, CurrentUser, SessionDep, SettingsDep, TransactionsDep
-from app.api.outcomes import refusal_response
 from app.schemas.auth import (
     AccessTokenRead,
     LogoutBody,
@@ -33,7 +32,6 @@ from app.schemas.organizations import my_organization_read, organization_read
 from app.schemas.users import UserRead
 from app.services import auth
 from app.services.auth import TokenPair
-from app.services.outcomes import Refused
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -126,8 +124,6 @@ async def log_in(
         client=client,
         now=clock.now(),
     )
-    if isinstance(outcome, Refused):
-        return refusal_response(outcome)
     return _token_read(outcome)
 
 
@@ -135,8 +131,6 @@ async def log_in(
 async def refresh(body: TokenRefresh, db: SessionDep, settings: SettingsDep, clock: ClockDep) -> Any:
     """Trade the refresh token for a new pair (the old refresh token is then used up)."""
     outcome = await auth.refresh(db, settings, refresh_token=body.refresh_token, now=clock.now())
-    if isinstance(outcome, Refused):
-        return refusal_response(outcome)
     return _token_read(outcome)
 
 
@@ -165,8 +159,6 @@ async def switch_organization(
         refresh_token=body.refresh_token,
         now=clock.now(),
     )
-    if isinstance(outcome, Refused):
-        return refusal_response(outcome)
     if isinstance(outcome, auth.AccessToken):
         return AccessTokenRead(
             access_token=outcome.access_token, expires_in=outcome.expires_in, organization_id=outcome.organization_id

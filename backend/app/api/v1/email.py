@@ -10,7 +10,6 @@ from fastapi.responses import JSONResponse
 
 from app.api.client import ClientDep
 from app.api.deps import ClockDep, CurrentPrincipal, SessionDep, SettingsDep
-from app.api.outcomes import refusal_response
 from app.schemas.email import (
     Accepted,
     EmailChange,
@@ -20,7 +19,6 @@ from app.schemas.email import (
     PasswordResetRequest,
 )
 from app.services import email_flows
-from app.services.outcomes import Refused
 
 router = APIRouter(tags=["email"])
 
@@ -101,7 +99,7 @@ async def request_email_change(
 ) -> Any:
     """Change your login email: a link goes to the new address (the change happens when it is
     opened) and a notice to the current one."""
-    outcome = await email_flows.request_email_change(
+    await email_flows.request_email_change(
         db,
         settings,
         principal=principal,
@@ -111,6 +109,4 @@ async def request_email_change(
         client=client,
         now=clock.now(),
     )
-    if isinstance(outcome, Refused):
-        return refusal_response(outcome)
     return Accepted(detail="A confirmation link has been sent to the new address.")

@@ -10,14 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.client import ClientDep
 from app.api.deps import ClockDep, CurrentPrincipal, SessionDep, SettingsDep
-from app.api.outcomes import refusal_response
 from app.core.clock import Clock
 from app.core.config import Settings
 from app.domain.sessions import Principal
 from app.domain.users import UserState
 from app.schemas.users import PasswordChange, ProfileUpdate, UserRead, UserSuspend
 from app.services import users
-from app.services.outcomes import Refused
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -70,8 +68,6 @@ async def change_password(
         client=client,
         now=clock.now(),
     )
-    if isinstance(outcome, Refused):
-        return refusal_response(outcome)
     return _full(outcome)
 
 
