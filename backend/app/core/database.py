@@ -75,7 +75,8 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's session.
 
     Changes (POST, PATCH, DELETE): one transaction, committed when the endpoint returns and rolled
-    back when it raises (a refusal that `commits` is committed first: `transaction`). Reads (GET, HEAD): no transaction — no BEGIN and COMMIT round trips; each
+    back when it raises (a refusal that `commits` is committed first: `transaction`). Reads (GET,
+    HEAD): no transaction — no BEGIN and COMMIT round trips; each
     statement reads its own snapshot, as it does inside a READ COMMITTED transaction anyway (an
     org-scoped read is the guard, then the read). A read that records something (an API key's
     use) does it in one statement, which commits by itself.
