@@ -9,11 +9,22 @@ from alembic.config import Config
 from alembic import command
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
+# In a built wheel the migrations and alembic.ini ship inside the package (pyproject's
+# force-include); in a source checkout they are where SPEC §2 puts them.
+PACKAGED = Path(__file__).resolve().parents[1] / "_migrations"
+
+
+def migration_files() -> tuple[Path, Path]:
+    """(alembic.ini, the script directory): the packaged copy when installed, else the checkout's."""
+    if (PACKAGED / "env.py").is_file():
+        return PACKAGED / "alembic.ini", PACKAGED
+    return PROJECT_ROOT / "alembic.ini", PROJECT_ROOT / "backend" / "alembic"
 
 
 def alembic_config(url: str) -> Config:
-    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(PROJECT_ROOT / "backend" / "alembic"))
+    ini, scripts = migration_files()
+    cfg = Config(str(ini))
+    cfg.set_main_option("script_location", str(scripts))
     cfg.attributes["url"] = url
     cfg.attributes["configure_logger"] = False
     return cfg
