@@ -62,7 +62,9 @@ from app.domain.vocabulary import (
     Status,
     SuspensionKind,
 )
+from app.repositories import events as events_repo
 from app.repositories import organizations as orgs
+from app.repositories import roster
 from app.repositories import users as users_repo
 from app.services import policies
 from app.services.emails import normalize_email
@@ -277,7 +279,7 @@ async def list_members(
 ) -> Page[MemberEntry]:
     """Members with their role, now or as of an instant (admins and up), by user id."""
     _require_read(ctx, Action.READ_MEMBERS, as_of)
-    rows = await orgs.members_page(db, ctx.organization_id, after=after, limit=limit + 1, as_of=as_of)
+    rows = await roster.members_page(db, ctx.organization_id, after=after, limit=limit + 1, as_of=as_of)
     return _page(rows, limit)
 
 
@@ -286,14 +288,14 @@ async def list_admins(
 ) -> Page[AdminEntry]:
     """Admins (the owner included), now or as of an instant (admins and up), by user id."""
     _require_read(ctx, Action.READ_ADMINS, as_of)
-    rows = await orgs.admins_page(db, ctx.organization_id, after=after, limit=limit + 1, as_of=as_of)
+    rows = await roster.admins_page(db, ctx.organization_id, after=after, limit=limit + 1, as_of=as_of)
     return _page(rows, limit)
 
 
 async def get_owner(db: AsyncSession, ctx: OrgContext, *, as_of: datetime | None = None) -> OwnerEntry:
     """The owner now, or as of an instant (404 `owner_not_found` before the organization existed)."""
     _require_read(ctx, Action.READ_OWNER, as_of)
-    owner = await orgs.owner_at(db, ctx.organization_id, as_of=as_of)
+    owner = await roster.owner_at(db, ctx.organization_id, as_of=as_of)
     if owner is None:
         raise OwnerNotFound()
     return owner
@@ -304,7 +306,7 @@ async def list_events(
 ) -> Page[OrgEvent]:
     """The organization's whole history, newest first (admins and up)."""
     policies.require(ctx, Action.READ_HISTORY)
-    rows = await orgs.events_page(db, ctx.organization_id, before=before, limit=limit + 1)
+    rows = await events_repo.events_page(db, ctx.organization_id, before=before, limit=limit + 1)
     return _page(rows, limit)
 
 

@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import FrozenClock
 from app.core.config import Settings
+from app.domain.events import EVENT_RANKS
 from app.repositories import organizations as orgs_repo
-from app.repositories.organizations import _events_sql
+from app.repositories.events import _events_sql
 
 pytestmark = pytest.mark.shared_app  # one app for the module (conftest `app`)
 
@@ -144,7 +145,7 @@ async def test_each_branch_reads_one_page_of_its_index(db: AsyncSession) -> None
         )
     await db.execute(text("ANALYZE organization_members, organization_admins"))
     params: dict[str, Any] = {"org": org, "page_limit": 51, "before": datetime(2026, 1, 1, 6, tzinfo=UTC)}
-    params |= {f"bound_{source}": 2**63 - 1 for source in orgs_repo.EVENT_RANKS}
+    params |= {f"bound_{source}": 2**63 - 1 for source in EVENT_RANKS}
     sql = _events_sql()
     result = await db.execute(text(f"EXPLAIN (FORMAT JSON) {sql}"), params)
     document = result.scalar_one()

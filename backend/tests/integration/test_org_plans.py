@@ -17,6 +17,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.repositories import organizations as orgs_repo
+from app.repositories import roster
 
 
 @contextlib.contextmanager
@@ -105,7 +106,7 @@ async def test_member_and_admin_pages_walk_the_indexes(db: AsyncSession, engine:
     org, _ = await big_history(db)
     then = datetime(2026, 1, 2, 12, tzinfo=UTC)
 
-    nodes = await plan_of(db, engine, lambda: orgs_repo.members_page(db, org, limit=51))
+    nodes = await plan_of(db, engine, lambda: roster.members_page(db, org, limit=51))
     types = [n["Node Type"] for n in nodes]
     assert "Seq Scan" not in types and "Recursive Union" in types, types
     # The walk descends an (organization_id, user_id, …) index once per user; each probe is a
@@ -130,19 +131,19 @@ async def test_member_and_admin_pages_walk_the_indexes(db: AsyncSession, engine:
     }
     assert indexes(nodes) <= point_lookups
 
-    nodes = await plan_of(db, engine, lambda: orgs_repo.members_page(db, org, limit=51, as_of=then))
+    nodes = await plan_of(db, engine, lambda: roster.members_page(db, org, limit=51, as_of=then))
     types = [n["Node Type"] for n in nodes]
     assert "Seq Scan" not in types and "Recursive Union" in types, types
     # the walk over distinct users: either (organization_id, user_id, …) index serves it
     assert indexes(nodes) & {"ix_organization_members_latest", "ix_organization_members_as_of"}
     assert indexes(nodes) <= point_lookups
 
-    nodes = await plan_of(db, engine, lambda: orgs_repo.admins_page(db, org, limit=51))
+    nodes = await plan_of(db, engine, lambda: roster.admins_page(db, org, limit=51))
     assert "Seq Scan" not in [n["Node Type"] for n in nodes]
     assert indexes(nodes) & {"ix_organization_admins_latest", "ix_organization_admins_as_of"}
     assert indexes(nodes) <= point_lookups
 
-    nodes = await plan_of(db, engine, lambda: orgs_repo.owner_at(db, org, as_of=then))
+    nodes = await plan_of(db, engine, lambda: roster.owner_at(db, org, as_of=then))
     assert "Seq Scan" not in [n["Node Type"] for n in nodes]
 
 
