@@ -208,8 +208,11 @@ def _assert_index_only_paths(nodes: list[dict[str, Any]], index: str) -> None:
         keyed_by_full_key.add("ix_organization_members_by_user")
     types = [n["Node Type"] for n in nodes]
     assert "Seq Scan" not in types, types
-    assert "Sort" not in types, types
     scans = [n for n in nodes if n["Node Type"] in ("Index Scan", "Index Only Scan")]
+    # A sort may only order the few rows of one key found through a full-key index (the planner
+    # picks it when the other index is bloated with rows earlier tests rolled back: autovacuum is
+    # off in the test cluster, and which tests ran before depends on the selection).
+    assert types.count("Sort") <= 1 and (types.count("Sort") == 0 or len(scans) == 1), types
     assert scans, types
     assert {n["Index Name"] for n in scans} <= keyed_by_full_key, scans
 
