@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import secrets
 import statistics
@@ -155,45 +156,60 @@ def main() -> None:
         org = str(seeded.caller_orgs[0])
         warm_s = 1.0 if args.quick else 2.0
 
-        with servers.running("reference", servers.reference_command, env) as ref:
+        reference = contextlib.ExitStack()
+        ref = reference.enter_context(servers.running("reference", servers.reference_command, env))
+        with reference:
             with servers.running("service", servers.service_command, env, 1) as svc:
                 token = servers.log_in(svc.base, seed.CALLER_EMAIL, seed.PASSWORD, org)
             auth = {"Authorization": f"Bearer {token}"}
-            target = f"{ref.base}/reference/{org}"
-            row = measured(
-                url,
-                ref,
-                lambda: load.run(target, seconds=seconds, connections=conns, headers=auth),
-                warm=lambda: load.run(target, seconds=warm_s, connections=conns, headers=auth),
-            )
-            results["endpoints"].append({"endpoint": "reference (JWT + 2 asyncpg queries)", "workers": 1, **row})
+            ref_target = f"{ref.base}/reference/{org}"
+
+            def run_reference(warm: float = 0.0) -> dict[str, Any]:
+                return measured(
+                    url,
+                    ref,
+                    lambda: load.run(ref_target, seconds=seconds, connections=conns, headers=auth),
+                    warm=(lambda: load.run(ref_target, seconds=warm, connections=conns, headers=auth))
+                    if warm
+                    else None,
+                )
+
+            results["endpoints"].append({"endpoint": report.REFERENCE, "workers": 1, **run_reference(warm_s)})
             report.progress(results["endpoints"][-1])
 
-        paths = {
-            "GET /health": "/health",
-            "GET /auth/me": "/api/v1/auth/me",
-            "GET /organizations/{id}": f"/api/v1/organizations/{org}",
-            "GET …/members?limit=20": f"/api/v1/organizations/{org}/members?limit=20",
-        }
-        if not args.quick:
-            paths["GET /organizations"] = "/api/v1/organizations"
-            paths["GET …/members?limit=20&as_of"] = (
-                f"/api/v1/organizations/{org}/members?limit=20&as_of=2025-03-01T00:00:00Z"
-            )
-        for workers in worker_counts:
-            with servers.running(f"service ×{workers}", servers.service_command, env, workers) as svc:
-                for label, path in paths.items():
-                    target = svc.base + path
-                    row = measured(
-                        url,
-                        svc,
-                        lambda target=target: load.run(target, seconds=seconds, connections=conns, headers=auth),
-                        warm=lambda target=target: load.run(target, seconds=warm_s, connections=conns, headers=auth),
-                    )
-                    results["endpoints"].append({"endpoint": label, "workers": workers, **row})
-                    report.progress(results["endpoints"][-1])
-                results["logins"].append(logins(url, svc, workers, seconds=max(seconds, 6.0)))
-                report.progress_login(results["logins"][-1])
+            paths = {
+                "GET /health": "/health",
+                "GET /auth/me": "/api/v1/auth/me",
+                "GET /organizations/{id}": f"/api/v1/organizations/{org}",
+                "GET …/members?limit=20": f"/api/v1/organizations/{org}/members?limit=20",
+            }
+            if not args.quick:
+                paths["GET /organizations"] = "/api/v1/organizations"
+                paths["GET …/members?limit=20&as_of"] = (
+                    f"/api/v1/organizations/{org}/members?limit=20&as_of=2025-03-01T00:00:00Z"
+                )
+            for workers in worker_counts:
+                with servers.running(f"service ×{workers}", servers.service_command, env, workers) as svc:
+                    for label, path in paths.items():
+                        target = svc.base + path
+                        adjacent = None
+                        if label in report.RATIO_TARGETS:
+                            # the reference again, just before: the machine's load moves between minutes
+                            adjacent = run_reference()["rps"]
+                        row = measured(
+                            url,
+                            svc,
+                            lambda target=target: load.run(target, seconds=seconds, connections=conns, headers=auth),
+                            warm=lambda target=target: load.run(
+                                target, seconds=warm_s, connections=conns, headers=auth
+                            ),
+                        )
+                        results["endpoints"].append(
+                            {"endpoint": label, "workers": workers, **row, "reference_rps": adjacent}
+                        )
+                        report.progress(results["endpoints"][-1])
+                    results["logins"].append(logins(url, svc, workers, seconds=max(seconds, 6.0)))
+                    report.progress_login(results["logins"][-1])
 
         if sizes:
             print(f"history: seeding {', '.join(f'{r:,}' for r in sizes)} membership events ...", file=sys.stderr)

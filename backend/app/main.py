@@ -16,7 +16,7 @@ from app.console.router import pages as console_pages
 from app.console.router import session_api as console_session_api
 from app.core.clock import Clock
 from app.core.config import Settings, get_settings
-from app.core.database import make_engine, make_sessionmaker
+from app.core.database import make_engine, make_sessionmaker, open_pool
 from app.core.errors import install_error_handlers
 from app.core.middleware import BodySizeLimit, SecurityHeaders
 from app.services.outbox import DeliveryLoop
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        await open_pool(engine, settings.db_pool_size)
         # The outbox's delivery loop runs in every serving process; requests only append messages.
         delivery = DeliveryLoop(app.state.sessionmaker, settings, clock=app.state.clock)
         app.state.delivery = delivery

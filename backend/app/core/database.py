@@ -34,6 +34,18 @@ def make_engine(url: str, *, pool_size: int = 16) -> AsyncEngine:
     )
 
 
+async def open_pool(engine: AsyncEngine, size: int) -> None:
+    """Open the pool's connections at start-up, so the first burst of requests (or a second
+    worker's share of one) opens none; the pool keeps them."""
+    connections = []
+    try:
+        for _ in range(size):
+            connections.append(await engine.connect())
+    finally:
+        for connection in connections:
+            await connection.close()
+
+
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
