@@ -68,6 +68,16 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         if row["workers"] == 1:
             ratio = row["rps"] / limit
             out.append({"target": "logins ≥ 0.8 × argon2 limit (1 worker)", "value": ratio, "met": ratio >= 0.8})
+            now = row.get("argon2_verifies_per_s_now")
+            if now:
+                ratio = row["rps"] / now
+                out.append(
+                    {
+                        "target": "logins ≥ 0.8 × raw argon2 verifies/s measured right after (1 worker)",
+                        "value": ratio,
+                        "met": ratio >= 0.8,
+                    }
+                )
             out.append(
                 {
                     "target": "/health p99 < 50 ms during logins",
@@ -133,13 +143,15 @@ def render(results: dict[str, Any]) -> str:
         f"argon2id m={a['memory_kib']} KiB t={a['time_cost']} p={a['parallelism']}: one verify {a['verify_ms']:.1f} ms "
         f"→ limit {a['cores']} cores ÷ verify = {a['limit_per_s']:.0f} logins/s",
         "",
-        "| logins | workers | logins/s | × argon2 limit | p50 ms | p99 ms | /health p99 ms meanwhile "
-        "| app CPU µs/login | errors (503 included) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| logins | workers | logins/s | × argon2 limit | raw verifies/s right after | × that | p50 ms | p99 ms "
+        "| /health p99 ms meanwhile | app CPU µs/login | errors (503 included) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results["logins"]:
         lines.append(
             f"| POST /auth/token | {r['workers']} | {r['rps']:,.1f} | {r['rps'] / a['limit_per_s']:.2f} | "
+            f"{_f(r.get('argon2_verifies_per_s_now'), ',.1f')} | "
+            f"{_f(r['rps'] / r['argon2_verifies_per_s_now'] if r.get('argon2_verifies_per_s_now') else None, '.2f')} | "
             f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['health_p99_ms']:.1f} | {_f(r['app_cpu_us'])} | "
             f"{r['errors']} |"
         )
