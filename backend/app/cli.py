@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from app.core.config import get_settings
+from app.core.startup import CommandError, Interrupted, check_database, install_stop_handlers, settings_error_lines
 
 
 @contextlib.contextmanager
@@ -23,6 +24,7 @@ def database_url() -> Iterator[str]:
     """The configured DATABASE_URL, or the embedded database's for the duration of the block."""
     settings = get_settings()
     if settings.database_url:
+        check_database(settings.database_url)
         yield settings.database_url
         return
     if settings.environment == "production" and not settings.allow_embedded_database:
@@ -50,10 +52,6 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
-def _raise_system_exit(signum: int, frame: object) -> None:
-    raise SystemExit(0)
-
-
 def server_limits(settings: object) -> dict[str, Any]:
     """uvicorn options that are security decisions, in one place (tests start servers with them).
 
@@ -75,10 +73,6 @@ def server_limits(settings: object) -> dict[str, Any]:
 def cmd_serve(args: argparse.Namespace) -> None:
     if not _port_free(args.host, args.port):
         sys.exit(f"error: {args.host}:{args.port} is already in use (is `tenancy serve` running? try --port)")
-    # From here on SIGTERM unwinds like Ctrl-C, so the embedded database is stopped on the way out
-    # (uvicorn, too, re-raises the signal to this handler after its graceful shutdown).
-    signal.signal(signal.SIGTERM, _raise_system_exit)
-
     import uvicorn
 
     from app.core.migrations import upgrade
@@ -160,11 +154,11 @@ def cmd_outbox(args: argparse.Namespace) -> None:
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
-    from app.core.migrations import upgrade
+    from app.core.startup import migrate
 
     with database_url() as url:
-        upgrade(url, args.revision)
-    print(f"tenancy: database at {args.revision}", file=sys.stderr)
+        outcome = migrate(url, args.revision, downgrade=args.downgrade)
+    print(f"tenancy: {outcome}", file=sys.stderr)
 
 
 PASSWORD_ENV = "TENANCY_SUPERUSER_PASSWORD"
@@ -259,18 +253,37 @@ def cmd_demote_superuser(args: argparse.Namespace) -> None:
         asyncio.run(_demote_superuser(url, email=args.email))
 
 
+LOG_LEVELS = ["critical", "error", "warning", "info", "debug", "trace"]
+
+
+def _port_number(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (1-65535)")
+    return port
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tenancy", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="apply migrations and serve the API")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--log-level", default="info")
+    serve.add_argument("--port", type=_port_number, default=8000, help="1-65535 (default 8000)")
+    serve.add_argument("--log-level", default="info", choices=LOG_LEVELS)
     serve.set_defaults(func=cmd_serve)
 
-    migrate = sub.add_parser("migrate", help="alembic upgrade (default: head)")
-    migrate.add_argument("revision", nargs="?", default="head")
+    migrate = sub.add_parser(
+        "migrate",
+        help="bring the schema to a revision (default: head)",
+        description="Upgrade the schema to REVISION (default: head). A revision older than the database's "
+        "is refused unless --downgrade is given (going back drops what the later migrations added).",
+    )
+    migrate.add_argument("revision", nargs="?", default="head", help="head, base, or a revision id")
+    migrate.add_argument("--downgrade", action="store_true", help="allow going back to an older revision")
     migrate.set_defaults(func=cmd_migrate)
 
     superuser = sub.add_parser(
@@ -311,8 +324,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Arguments, then settings, are checked before anything starts; every expected failure is
+    one `error: …` line; a stop signal at any moment unwinds (stopping the embedded database)."""
+    from pydantic import ValidationError
+    from pydantic_settings.exceptions import SettingsError
+
+    install_stop_handlers()
     args = build_parser().parse_args(argv)
-    args.func(args)
+    try:
+        try:
+            get_settings()
+        except ValidationError as exc:
+            print("\n".join(settings_error_lines(exc)), file=sys.stderr)
+            sys.exit(2)
+        except SettingsError as exc:
+            sys.exit(f"error: {exc}")
+        args.func(args)
+    except CommandError as exc:
+        sys.exit(f"error: {exc}")
+    except Interrupted as exc:
+        print(f"tenancy: stopped ({signal.Signals(exc.signum).name})", file=sys.stderr)
+        sys.exit(0 if args.command == "serve" else 128 + exc.signum)
 
 
 if __name__ == "__main__":

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import json
 import math
 import os
 import secrets
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIN_JWT_KEY_BYTES = 32
 MIN_JWT_KEY_ENTROPY_BITS = 128
@@ -42,6 +44,48 @@ def key_weakness(key: str) -> str | None:
     if bits < MIN_JWT_KEY_ENTROPY_BITS:
         return f"too little entropy (about {bits:.0f} bits; at least {MIN_JWT_KEY_ENTROPY_BITS})"
     return None
+
+
+def _list_setting(value: Any) -> Any:
+    """A list setting from the environment: a JSON list (`["a", "b"]`) or comma-separated (`a,b`)."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise ValueError('expected a JSON list like ["a", "b"] or comma-separated values like a,b') from exc
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+# Schemes DATABASE_URL may use; the plain libpq ones (what hosting providers hand out) mean asyncpg.
+_DATABASE_SCHEMES = {
+    "postgresql+asyncpg": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
+
+
+def normalize_database_url(url: str) -> str:
+    """`postgres://…` and `postgresql://…` → `postgresql+asyncpg://…`; anything else is refused."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in _DATABASE_SCHEMES:
+        raise ValueError(
+            "expected postgresql://user:password@host:port/database (postgres:// and "
+            "postgresql+asyncpg:// are accepted too)"
+        )
+    return f"{_DATABASE_SCHEMES[scheme.lower()]}://{rest}"
+
+
+def _check_origin(origin: str) -> str:
+    parts = urlsplit(origin)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path not in {"", "/"} or parts.query:
+        raise ValueError(f"{origin!r} is not an origin: expected scheme://host[:port], e.g. https://app.example.com")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+ListSetting = Annotated[list[str], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -73,7 +117,7 @@ class Settings(BaseSettings):
     login_lockout_seconds: int = Field(60, ge=1)
     login_ip_rate_per_minute: int = Field(30, ge=0)
 
-    cors_origins: list[str] = []
+    cors_origins: ListSetting = []
     max_body_bytes: int = Field(64 * 1024, ge=1024)
     # Largest request head (request line and headers) and most headers `tenancy serve` accepts (431).
     max_header_bytes: int = Field(16 * 1024, ge=1024)
@@ -86,10 +130,27 @@ class Settings(BaseSettings):
     # refuses that unless this says it is meant.
     allow_embedded_database: bool = False
     # Proxies whose X-Forwarded-For is believed (addresses or networks); nobody else's.
-    trusted_proxies: list[str] = []
+    trusted_proxies: ListSetting = []
     # The console's refresh-token cookie carries `Secure`: None = when the request came over https
     # or ENVIRONMENT=production; true/false forces it (true behind a TLS-terminating proxy).
     console_secure_cookie: bool | None = None
+
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
+    @classmethod
+    def _parse_list(cls, value: Any) -> Any:
+        return _list_setting(value)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        return normalize_database_url(value) if value else None
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        if "*" in value:
+            raise ValueError("may not contain '*': list the origins explicitly")
+        return [_check_origin(origin) for origin in value]
 
     # Mail (SPEC §9). No SMTP_URL: nothing is sent; messages stay in the outbox, are logged with
     # their link, and `tenancy outbox` prints them.
@@ -133,8 +194,6 @@ class Settings(BaseSettings):
                         f"{', '.join(missing)} must be set when SMTP_URL is set and ENVIRONMENT=production "
                         "(the defaults point at a development host)"
                     )
-        if "*" in self.cors_origins:
-            raise ValueError("CORS_ORIGINS may not contain '*': list the origins explicitly")
         return self
 
     @property

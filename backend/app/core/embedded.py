@@ -21,6 +21,8 @@ from pathlib import Path
 
 import psutil
 
+from app.core.startup import signals_deferred
+
 log = logging.getLogger("tenancy.embedded")
 
 DATABASE_NAME = "tenancy"
@@ -72,14 +74,22 @@ def embedded_postgres(data_dir: Path, *, database: str = DATABASE_NAME, delete: 
     pgdata = data_dir.resolve() / "pgdata"
     if pgdata.exists():
         _prune_dead_handles(pgdata)
+    server = None
     try:
-        server = get_server(pgdata, cleanup_mode="delete" if delete else "stop")
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, AssertionError) as exc:
-        log_file = pgdata / "log"
-        tail = log_file.read_text()[-2000:] if log_file.exists() else ""
-        raise EmbeddedDatabaseError(f"could not start the embedded PostgreSQL in {pgdata}: {exc}\n{tail}") from exc
-    try:
-        _create_database(server, database)
+        # A stop signal while the server starts is held until it is up and registered as ours, so
+        # the `finally` below always knows what to stop (and stopping is not cut short either).
+        with signals_deferred():
+            try:
+                server = get_server(pgdata, cleanup_mode="delete" if delete else "stop")
+            except (subprocess.CalledProcessError, subprocess.TimeoutExpired, AssertionError) as exc:
+                log_file = pgdata / "log"
+                tail = log_file.read_text()[-2000:] if log_file.exists() else ""
+                raise EmbeddedDatabaseError(
+                    f"could not start the embedded PostgreSQL in {pgdata}: {exc}\n{tail}"
+                ) from exc
+            _create_database(server, database)
         yield asyncpg_url(server.get_uri(), database)
     finally:
-        server.cleanup()
+        if server is not None:
+            with signals_deferred():
+                server.cleanup()
