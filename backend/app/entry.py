@@ -1,19 +1,20 @@
 """The `tenancy` executable: stop signals are handled before the first heavy import, so Ctrl-C at
 any moment ends in one line, never a traceback (the commands themselves are in `app.cli`)."""
 
-from __future__ import annotations
-
+import os
 import signal
 import sys
 
-from app.core.startup import Interrupted, install_stop_handlers
+
+def _stop_now(signum: int, frame: object) -> None:
+    # Nothing has started yet (`app.cli.main` installs the real handlers before it starts anything).
+    sys.stderr.write(f"tenancy: stopped ({signal.Signals(signum).name})\n")
+    os._exit(0)
 
 
 def main() -> None:
-    install_stop_handlers()
-    try:
-        from app.cli import main as run
-    except Interrupted as exc:  # nothing has started yet
-        print(f"tenancy: stopped ({signal.Signals(exc.signum).name})", file=sys.stderr)
-        sys.exit(0)
+    signal.signal(signal.SIGINT, _stop_now)
+    signal.signal(signal.SIGTERM, _stop_now)
+    from app.cli import main as run
+
     run()

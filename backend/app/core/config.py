@@ -123,6 +123,8 @@ class Settings(BaseSettings):
     max_header_bytes: int = Field(16 * 1024, ge=1024)
     max_header_count: int = Field(100, ge=8)
     db_pool_size: int = Field(16, ge=1)
+    # Worker processes of `tenancy serve` (its --workers flag wins); each has its own pool.
+    web_concurrency: int = Field(1, ge=1, le=64)
 
     # Swagger UI at /docs: on by default, off by default in production.
     api_docs: bool | None = None

@@ -169,7 +169,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.mark.parametrize("delay", [0.3, 1.0, 2.0, 3.0])
+@pytest.mark.parametrize("delay", [0.5, 1.0, 2.0, 3.0])
 def test_a_signal_at_any_moment_of_startup_stops_cleanly(tmp_path: Path, delay: float) -> None:
     """Ctrl-C while the database is initialised, started, migrated or the server comes up: no
     traceback, and no PostgreSQL left running without an owner."""
