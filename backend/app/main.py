@@ -19,6 +19,7 @@ from app.core.config import Settings, get_settings
 from app.core.database import make_engine, make_sessionmaker, open_pool
 from app.core.errors import install_error_handlers
 from app.core.middleware import BodySizeLimit, SecurityHeaders
+from app.observability import metrics, request_log
 from app.services.outbox import DeliveryLoop
 
 API_PREFIX = "/api/v1"
@@ -44,6 +45,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        if settings.metrics_enabled:
+            metrics.instrument_pool(engine, settings.db_pool_size)
         await open_pool(engine, settings.db_pool_size)
         # The outbox's delivery loop runs in every serving process; requests only append messages.
         delivery = DeliveryLoop(app.state.sessionmaker, settings, clock=app.state.clock)
@@ -57,6 +60,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         finally:
             await delivery.stop()
             await engine.dispose()
+            if settings.metrics_enabled:
+                metrics.release_pool(settings.db_pool_size)
 
     app = FastAPI(
         title="Tenancy",
@@ -78,6 +83,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(console_pages)
     app.include_router(console_session_api)
     app.include_router(console_email_links)
+    if settings.metrics_enabled:
+        from app.api.metrics import router as metrics_router
+
+        app.include_router(metrics_router)
 
     # Outermost last: the body limit and headers wrap CORS and everything inside.
     if settings.cors_origins:
@@ -92,4 +101,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     # credentials, wherever it goes.
     app.add_middleware(SecurityHeaders, no_store_prefixes=(API_PREFIX, "/console/api"))
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Outermost: every answer (413s too) is timed, counted, logged and carries X-Request-ID.
+    if settings.request_log:
+        request_log.configure(settings.log_format)
+    app.add_middleware(
+        request_log.RequestLog,
+        log_format=settings.log_format,
+        log_requests=settings.request_log,
+        metrics_on=settings.metrics_enabled,
+    )
     return app

@@ -17,6 +17,7 @@ from app.core.errors import NotAuthenticated
 from app.domain.errors import AmbiguousCredentials, ApiKeyNotAllowed
 from app.domain.permissions import Permission
 from app.domain.sessions import Principal
+from app.observability.request_log import note_caller
 from app.services import policies
 from app.services.api_keys import key_context
 from app.services.organizations import org_context
@@ -76,7 +77,9 @@ async def get_current_principal(
     await refuse_api_key(request)
     if not token:
         raise NotAuthenticated()
-    return await authenticate(db, settings, token=token, now=clock.now())
+    principal = await authenticate(db, settings, token=token, now=clock.now())
+    note_caller(request.state, user_id=principal.user_id, organization_id=principal.token_organization_id)
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_current_principal)]
@@ -122,10 +125,13 @@ async def get_org_context(
     _, has_key = _credentials(request)
     now = clock.now()
     if has_key:
-        return await key_context(db, key=api_key or "", organization_id=org_id, now=now)
+        context = await key_context(db, key=api_key or "", organization_id=org_id, now=now)
+        note_caller(request.state, api_key_id=context.api_key_id)
+        return context
     if not token:
         raise NotAuthenticated()
     principal = await authenticate(db, settings, token=token, now=now, organization_id=org_id)
+    note_caller(request.state, user_id=principal.user_id)
     return org_context(principal, now=now)
 
 

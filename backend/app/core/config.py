@@ -123,6 +123,12 @@ class Settings(BaseSettings):
     max_header_bytes: int = Field(16 * 1024, ge=1024)
     max_header_count: int = Field(100, ge=8)
     db_pool_size: int = Field(16, ge=1)
+    # One line per request on stderr (method, route template, status, duration, request id, caller,
+    # organization), as text or JSON; uvicorn's own access log is off when this is on.
+    log_format: Literal["text", "json"] = "text"
+    request_log: bool = True
+    # GET /metrics (Prometheus text format), not in the API document.
+    metrics_enabled: bool = True
     # Worker processes of `tenancy serve` (its --workers flag wins); each has its own pool.
     web_concurrency: int = Field(1, ge=1, le=64)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from alembic.config import Config
@@ -54,3 +55,11 @@ def current_revision(url: str) -> str | None:
             await engine.dispose()
 
     return asyncio.run(read())
+
+
+@lru_cache
+def latest_revisions() -> frozenset[str]:
+    """The head revision(s) of the migrations shipped with this code (read once)."""
+    from alembic.script import ScriptDirectory
+
+    return frozenset(ScriptDirectory.from_config(alembic_config("")).get_heads())

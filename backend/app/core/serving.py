@@ -35,6 +35,8 @@ class SettingsBoundedHttpTools(BoundedHttpToolsProtocol):
 def run(settings: Settings, *, host: str, port: int, log_level: str, workers: int, options: dict[str, Any]) -> None:
     import uvicorn
 
+    # The app logs one line per request itself (app.observability.request_log).
+    options = {"access_log": not settings.request_log, **options}
     if workers == 1:
         from app.main import create_app
 

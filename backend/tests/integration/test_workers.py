@@ -126,3 +126,17 @@ def test_two_processes_share_throttling_and_revocation(two_servers: tuple[Serve,
         assert int(locked.headers["Retry-After"]) >= 1
     a.close()
     b.close()
+
+
+def test_metrics_add_up_over_the_workers(two_servers: tuple[Serve, Serve]) -> None:
+    multi, _ = two_servers
+    for _ in range(20):  # a new connection each time, so the kernel may hand it to either worker
+        assert httpx.get(f"{multi.base}/api/v1/health", timeout=10).status_code == 200
+    body = httpx.get(f"{multi.base}/metrics", timeout=10).text
+    line = next(
+        line
+        for line in body.splitlines()
+        if line.startswith('tenancy_http_requests_total{method="GET",route="/api/v1/health",status="200"}')
+    )
+    assert float(line.split()[-1]) == 20.0
+    assert "tenancy_db_pool_size 32.0" in body  # two workers × DB_POOL_SIZE 16

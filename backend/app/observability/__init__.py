@@ -1,0 +1,1 @@
+"""Request logs, request ids and Prometheus metrics (SPEC §12)."""
