@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from app.api import docs, openapi
 from app.api.v1 import api_router
 from app.api.v1.health import router as health_router
 from app.console.router import email_links as console_email_links
@@ -68,7 +69,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         summary="Users, organizations, members, admins and owners — as append-only events.",
         version="0.1.0",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url="/docs" if settings.docs_enabled else None,
+        docs_url=None,  # served from the package's own assets (app/api/docs.py), so /docs works offline
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -78,6 +79,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.settings = settings
     app.state.clock = clock or Clock()
     install_error_handlers(app)
+    openapi.install(app)
+    if settings.docs_enabled:
+        docs.install(app)
     app.include_router(health_router)
     app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(console_pages)

@@ -32,6 +32,7 @@ from app.core.config import Settings
 from app.core.database import get_db, make_engine, make_sessionmaker, transaction
 from app.core.migrations import upgrade
 from app.main import create_app
+from tests.status_record import Recording
 
 TEMPLATE = f"tenancy_template_{os.getpid()}"
 SHARED = f"tenancy_test_{os.getpid()}"
@@ -198,7 +199,8 @@ def app(
 
 @pytest.fixture
 async def client(app) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=("203.0.113.7", 50000))
+    # Recording: every status a route answers here is checked against the OpenAPI document at the end.
+    transport = httpx.ASGITransport(app=Recording(app), raise_app_exceptions=False, client=("203.0.113.7", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
 
@@ -249,3 +251,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         relative = item.path.relative_to(root) if item.path.is_relative_to(root) else None
         if relative is not None and len(relative.parts) > 1 and relative.parts[0] in _MARK_BY_FOLDER:
             item.add_marker(_MARK_BY_FOLDER[relative.parts[0]])
+    # The observed-vs-declared OpenAPI check runs after every test that may record statuses.
+    last = [item for item in items if item.name == "test_every_observed_status_is_declared"]
+    items[:] = [item for item in items if item not in last] + last

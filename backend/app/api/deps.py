@@ -25,7 +25,11 @@ from app.services.policies import OrgContext
 from app.services.principal import authenticate
 
 # tokenUrl makes Swagger UI's "Authorize" button log in with the password form.
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+oauth2_scheme = OAuth2PasswordBearer(
+    tokenUrl="/api/v1/auth/token",
+    auto_error=False,
+    description="Log in with your **email** (type it in the `username` field: OAuth2 names it so) and password.",
+)
 # Declared on the org-scoped routes only, so Swagger UI offers the key where it can be used.
 api_key_scheme = APIKeyHeader(
     name="X-API-Key",

@@ -37,7 +37,16 @@ def route_template(scope: Scope) -> str:
     if path:
         return str(path)
     route = scope.get("route")
-    return str(getattr(route, "path", None) or _UNMATCHED)
+    if route is not None:
+        return str(route.path)
+    endpoint = scope.get("endpoint")  # a plain Starlette route or mount (the OpenAPI document, assets)
+    if endpoint is not None and "app" in scope:
+        for candidate in scope["app"].router.routes:
+            if getattr(candidate, "endpoint", None) is endpoint:
+                return str(candidate.path)
+            if getattr(candidate, "app", None) is endpoint:
+                return f"{candidate.path}/{{path}}"
+    return _UNMATCHED
 
 
 try:
