@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from app.api import docs, openapi
 from app.api.v1 import api_router
@@ -15,6 +14,7 @@ from app.api.v1.health import router as health_router
 from app.console.router import email_links as console_email_links
 from app.console.router import pages as console_pages
 from app.console.router import session_api as console_session_api
+from app.core import cors
 from app.core.clock import Clock
 from app.core.config import Settings, get_settings
 from app.core.database import make_engine, make_sessionmaker, open_pool
@@ -93,14 +93,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.include_router(metrics_router)
 
     # Outermost last: the body limit and headers wrap CORS and everything inside.
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_credentials=True,
-            allow_methods=["GET", "POST", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type"],
-        )
+    cors.install(app, settings)
     # no-store on the whole API (tokens, emails, tenant data) and on any request that carries
     # credentials, wherever it goes.
     app.add_middleware(SecurityHeaders, no_store_prefixes=(API_PREFIX, "/console/api"))
