@@ -71,6 +71,7 @@ ROUTE_ERRORS: dict[tuple[str, str], set[int]] = {
     ("POST", f"{API_PREFIX}/auth/refresh"): {401},
     ("POST", f"{API_PREFIX}/auth/switch-organization"): {404},
     ("DELETE", f"{API_PREFIX}/auth/sessions/{{session_id}}"): {404},
+    ("POST", f"{API_PREFIX}/organizations/{{org_id}}/invitations"): {429},  # invitations per hour
     ("POST", f"{API_PREFIX}/invitations/accept"): {404},
     ("POST", f"{API_PREFIX}/invitations/decline"): {404},
     ("POST", f"{API_PREFIX}/invitations/{{invitation_id}}/accept"): {404},
