@@ -53,7 +53,7 @@ try:
     from fastapi.routing import _get_scope_effective_route_context as _effective_route_context
 except ImportError:  # another FastAPI: routes are flattened and `scope["route"].path` is complete
 
-    def _effective_route_context(scope: Scope) -> Any:
+    def _effective_route_context(scope: Scope) -> Any | None:
         return None
 
 
