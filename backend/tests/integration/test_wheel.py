@@ -52,7 +52,7 @@ async def test_the_installed_wheel_migrates_a_fresh_database(cluster: Cluster, t
             "DATABASE_URL": cluster.url(name),
         }
         result = _run(str(venv / "bin" / "tenancy"), "migrate", cwd=tmp_path, env=env)
-        assert "database at head" in result.stderr
+        assert "database upgraded from base to" in result.stderr
         dsn = {**cluster._dsn(), "database": name}
         conn = await asyncpg.connect(**dsn)
         try:
