@@ -38,9 +38,8 @@ def run(settings: Settings, *, host: str, port: int, log_level: str, workers: in
     # The app logs one line per request itself (app.observability.request_log).
     options = {"access_log": not settings.request_log, **options}
     if workers == 1:
-        from app.main import create_app
-
-        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, **options)
+        # by import path, like the workers: `tenancy serve` has put the settings in the environment
+        uvicorn.run("app.main:create_app", factory=True, host=host, port=port, log_level=log_level, **options)
         return
     options = {**options, "http": f"{__name__}:SettingsBoundedHttpTools"}
     with tempfile.TemporaryDirectory(prefix="tenancy-metrics-") as metrics_dir:

@@ -12,16 +12,17 @@ APP = Path(__file__).resolve().parents[2] / "app"
 
 # layer → the layers it may import (besides itself). `main.py` and `cli.py` compose everything.
 ALLOWED: dict[str, set[str]] = {
-    "api": {"services", "schemas", "domain", "core"},
+    "api": {"services", "schemas", "domain", "core", "observability"},
     "console": {"api", "services", "schemas", "domain", "core"},  # the web console: an HTTP surface beside api/
     "schemas": {"domain", "core"},
     "services": {"repositories", "domain", "core"},
     "repositories": {"models", "domain", "core"},
     "models": {"core", "domain"},
     "core": {"domain"},
+    "observability": {"core", "domain"},  # request log and metrics: pure ASGI and prometheus-client
     "domain": set(),
 }
-COMPOSITION_ROOTS = {"main", "cli", "__init__"}
+COMPOSITION_ROOTS = {"main", "cli", "entry", "__init__"}
 
 
 def _layer(module: str) -> str | None:
