@@ -128,8 +128,19 @@ def test_two_processes_share_throttling_and_revocation(two_servers: tuple[Serve,
     b.close()
 
 
+def _pool_size(body: str) -> float | None:
+    lines = [line for line in body.splitlines() if line.startswith("tenancy_db_pool_size ")]
+    return float(lines[0].split()[-1]) if lines else None
+
+
 def test_metrics_add_up_over_the_workers(two_servers: tuple[Serve, Serve]) -> None:
     multi, _ = two_servers
+    # Both workers have opened their pools (a worker answers /health as soon as it is up, the
+    # other may still be starting): the pool-size gauge is summed over the workers' files.
+    deadline = time.monotonic() + START_TIMEOUT
+    while _pool_size(httpx.get(f"{multi.base}/metrics", timeout=10).text) != 32.0:  # 2 × DB_POOL_SIZE 16
+        assert time.monotonic() < deadline, httpx.get(f"{multi.base}/metrics", timeout=10).text
+        time.sleep(0.5)
     for _ in range(20):  # a new connection each time, so the kernel may hand it to either worker
         assert httpx.get(f"{multi.base}/api/v1/health", timeout=10).status_code == 200
     body = httpx.get(f"{multi.base}/metrics", timeout=10).text
@@ -139,4 +150,3 @@ def test_metrics_add_up_over_the_workers(two_servers: tuple[Serve, Serve]) -> No
         if line.startswith('tenancy_http_requests_total{method="GET",route="/api/v1/health",status="200"}')
     )
     assert float(line.split()[-1]) == 20.0
-    assert "tenancy_db_pool_size 32.0" in body  # two workers × DB_POOL_SIZE 16
