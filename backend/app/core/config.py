@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(5, ge=1)
     login_lockout_seconds: int = Field(60, ge=1)
     login_ip_rate_per_minute: int = Field(30, ge=0)
+    # Adds of members by email per caller (user or API key) per sliding hour; 0: no limit.
+    member_email_adds_per_hour: int = Field(30, ge=0)
 
     cors_origins: list[str] = []
     max_body_bytes: int = Field(64 * 1024, ge=1024)
