@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import signal
 import socket
@@ -18,26 +19,49 @@ from typing import Any
 from app.core.config import get_settings
 
 
+@dataclasses.dataclass(frozen=True)
+class DatabaseUrls:
+    """Where migrations run (the owner) and where the service connects (the runtime role)."""
+
+    migration: str
+    runtime: str
+
+    @property
+    def runtime_login(self) -> str | None:
+        """The runtime URL's user when it is not the migration user (granted the runtime group)."""
+        from sqlalchemy.engine import make_url
+
+        runtime, migration = make_url(self.runtime).username, make_url(self.migration).username
+        return runtime if runtime and runtime != migration else None
+
+
 @contextlib.contextmanager
-def database_url() -> Iterator[str]:
-    """The configured DATABASE_URL, or the embedded database's for the duration of the block."""
+def database_url() -> Iterator[DatabaseUrls]:
+    """The configured URLs (MIGRATION_DATABASE_URL defaults to DATABASE_URL), or the embedded
+    database's — owner for migrations, `tenancy_app` for the service — for the block's duration."""
     settings = get_settings()
     if settings.database_url:
-        yield settings.database_url
+        yield DatabaseUrls(settings.migration_database_url or settings.database_url, settings.database_url)
         return
     if settings.environment == "production" and not settings.allow_embedded_database:
         sys.exit(
             "error: ENVIRONMENT=production needs DATABASE_URL (the embedded PostgreSQL is for development; "
             "set ALLOW_EMBEDDED_DATABASE=true if you really mean to use it)"
         )
-    from app.core.embedded import EmbeddedDatabaseError, embedded_postgres
+    from app.core.embedded import EmbeddedDatabaseError, embedded_postgres, ensure_runtime_login
 
     print(f"starting the embedded PostgreSQL in {settings.data_dir} ...", file=sys.stderr)
     try:
         with embedded_postgres(settings.data_dir) as url:
-            yield url
+            yield DatabaseUrls(url, ensure_runtime_login(url, settings.data_dir))
     except EmbeddedDatabaseError as exc:
         sys.exit(f"error: {exc}")
+
+
+def migrate(urls: DatabaseUrls, revision: str = "head") -> None:
+    from app.core.migrations import upgrade
+
+    upgrade(urls.migration, revision, runtime_login=urls.runtime_login)
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -81,12 +105,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     import uvicorn
 
-    from app.core.migrations import upgrade
     from app.main import create_app
 
-    with database_url() as url:
-        upgrade(url)
-        os.environ["DATABASE_URL"] = url
+    with database_url() as urls:
+        migrate(urls)
+        os.environ["DATABASE_URL"] = urls.runtime
         get_settings.cache_clear()
         settings = get_settings()
         settings.signing_key()  # generate the development key now, not in the first request
@@ -160,10 +183,9 @@ def cmd_outbox(args: argparse.Namespace) -> None:
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
-    from app.core.migrations import upgrade
 
-    with database_url() as url:
-        upgrade(url, args.revision)
+    with database_url() as urls:
+        migrate(urls, args.revision)
     print(f"tenancy: database at {args.revision}", file=sys.stderr)
 
 
@@ -220,14 +242,12 @@ async def _create_superuser(url: str, *, email: str, password: str | None, displ
 def cmd_create_superuser(args: argparse.Namespace) -> None:
     import asyncio
 
-    from app.core.migrations import upgrade
-
     password = _superuser_password(args)
-    with database_url() as url:
-        upgrade(url)
+    with database_url() as urls:
+        migrate(urls)
         asyncio.run(
             _create_superuser(
-                url, email=args.email, password=password, display_name=args.display_name, promote=args.promote
+                urls.runtime, email=args.email, password=password, display_name=args.display_name, promote=args.promote
             )
         )
 
@@ -252,11 +272,9 @@ async def _demote_superuser(url: str, *, email: str) -> None:
 def cmd_demote_superuser(args: argparse.Namespace) -> None:
     import asyncio
 
-    from app.core.migrations import upgrade
-
-    with database_url() as url:
-        upgrade(url)
-        asyncio.run(_demote_superuser(url, email=args.email))
+    with database_url() as urls:
+        migrate(urls)
+        asyncio.run(_demote_superuser(urls.runtime, email=args.email))
 
 
 def build_parser() -> argparse.ArgumentParser:

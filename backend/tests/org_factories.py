@@ -125,8 +125,10 @@ async def cell_client(conn: AsyncConnection, app: FastAPI) -> AsyncIterator[tupl
     session = AsyncSession(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
 
     async def test_db() -> AsyncIterator[AsyncSession]:
-        async with transaction(session, nested=session.in_transaction()):
-            yield session
+        from conftest import as_runtime
+
+        async with as_runtime(session) as runtime:
+            yield runtime
 
     app.dependency_overrides[get_db] = test_db
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "test", "production"] = "development"
     database_url: str | None = None
+    # The owner's URL for migrations (the service itself runs as DATABASE_URL's less privileged
+    # role, see core/roles.py). Unset: DATABASE_URL.
+    migration_database_url: str | None = None
     tenancy_data_dir: Path = Path(".tenancy")
 
     jwt_secret_key: str | None = None
@@ -160,6 +163,11 @@ class Settings(BaseSettings):
         if len(key.encode()) < MIN_JWT_KEY_BYTES:
             raise ValueError(f"{path} holds no usable key (delete it to have a new one generated)")
         return key
+
+
+def write_secret_file(path: Path, key: str) -> None:
+    """Public name of `_create_key_file` (other generated secrets use it too)."""
+    _create_key_file(path, key)
 
 
 def _create_key_file(path: Path, key: str) -> None:
