@@ -41,6 +41,7 @@ from app.services.permissions import sorted_permissions
 pytestmark = pytest.mark.security
 
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+BOGUS_TOKEN = "x" * 43
 CALLERS = ("anonymous", "non_member", "member", "admin", "owner", "platform_admin", "api_key")
 
 # Routes that are not part of the API surface under test (with the reason).
@@ -108,6 +109,23 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
     ("POST", ORG + "/api-keys"): (401, 404, 403, 201, 201, 201, 403),
     ("GET", ORG + "/api-keys"): (401, 404, 403, 200, 200, 200, 200),
     ("DELETE", ORG + "/api-keys/{api_key_id}"): (401, 404, 403, 204, 204, 204, 204),
+    # email: verification, password reset, email change. The probes carry bogus tokens (400
+    # `invalid_token` is the answer to the token, after authorization); the reset request answers
+    # 202 for any email (no enumeration).
+    ("POST", "/api/v1/auth/verify-email/request"): (401, 202, 202, 202, 202, 202, 403),
+    ("POST", "/api/v1/auth/verify-email"): (400, 400, 400, 400, 400, 400, 403),
+    ("POST", "/api/v1/auth/password-reset"): (202, 202, 202, 202, 202, 202, 403),
+    ("POST", "/api/v1/auth/password-reset/confirm"): (400, 400, 400, 400, 400, 400, 403),
+    ("POST", "/api/v1/users/{user_id}/email"): (401, 404, 403, 403, 403, 403, 403),
+    # invitations (an unknown invitation id: 404 after authorization; declining by token needs no login)
+    ("POST", ORG + "/invitations"): (401, 404, 403, 201, 201, 201, 201),
+    ("GET", ORG + "/invitations"): (401, 404, 403, 200, 200, 200, 200),
+    ("DELETE", ORG + "/invitations/{invitation_id}"): (401, 404, 403, 404, 404, 404, 404),
+    ("GET", "/api/v1/invitations"): (401, 200, 200, 200, 200, 200, 403),
+    ("POST", "/api/v1/invitations/accept"): (401, 400, 400, 400, 400, 400, 403),
+    ("POST", "/api/v1/invitations/decline"): (400, 400, 400, 400, 400, 400, 403),
+    ("POST", "/api/v1/invitations/{invitation_id}/accept"): (401, 404, 404, 404, 404, 404, 403),
+    ("POST", "/api/v1/invitations/{invitation_id}/decline"): (401, 404, 404, 404, 404, 404, 403),
 }
 
 
@@ -133,13 +151,14 @@ def test_every_route_has_a_row() -> None:
 
 
 def test_anonymous_callers_get_nothing_but_the_public_routes() -> None:
-    """API2:2023 / ASVS 5.0 V8.2.1 — the table itself: only register, token, health, ready are open."""
+    """API2:2023 / ASVS 5.0 V8.2.1 — the table itself: only register, token, reset request, health, ready."""
     open_routes = {route for route, row in MATRIX.items() if 200 <= row[0] < 300}
     assert open_routes == {
         ("GET", "/api/v1/health"),
         ("GET", "/api/v1/ready"),
         ("POST", "/api/v1/auth/register"),
         ("POST", "/api/v1/auth/token"),
+        ("POST", "/api/v1/auth/password-reset"),
     }
 
 
@@ -210,6 +229,7 @@ def _request(method: str, path: str, w: World, session_id: str | None) -> tuple[
         .replace("{user_id}", str(user))
         .replace("{api_key_id}", str(w.victim_key))
         .replace("{session_id}", session_id or str(uuid.uuid4()))
+        .replace("{invitation_id}", str(uuid.uuid4()))
     )
     bodies: dict[tuple[str, str], dict[str, Any]] = {
         ("POST", "/api/v1/auth/register"): {
@@ -233,6 +253,16 @@ def _request(method: str, path: str, w: World, session_id: str | None) -> tuple[
         ("POST", ORG + "/admins"): {"user_id": str(w.plain)},
         ("POST", ORG + "/transfer-ownership"): {"user_id": str(w.plain)},
         ("POST", ORG + "/api-keys"): {"name": "child", "permissions": ["members:read"]},
+        ("POST", "/api/v1/auth/verify-email"): {"token": BOGUS_TOKEN},
+        ("POST", "/api/v1/auth/password-reset"): {"email": "someone@example.com"},
+        ("POST", "/api/v1/auth/password-reset/confirm"): {"token": BOGUS_TOKEN, "new_password": "brand new pass 2026"},
+        ("POST", "/api/v1/users/{user_id}/email"): {
+            "new_email": "moved@example.com",
+            "current_password": DEFAULT_PASSWORD,
+        },
+        ("POST", ORG + "/invitations"): {"email": "invitee@example.com"},
+        ("POST", "/api/v1/invitations/accept"): {"token": BOGUS_TOKEN},
+        ("POST", "/api/v1/invitations/decline"): {"token": BOGUS_TOKEN},
     }
     return url, bodies.get((method, path))
 
