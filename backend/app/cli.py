@@ -173,13 +173,11 @@ async def _print_outbox(url: str, limit: int) -> None:
 def cmd_outbox(args: argparse.Namespace) -> None:
     import asyncio
 
-    from app.core.migrations import upgrade
-
     if args.limit < 1:
         sys.exit("error: --limit must be at least 1")
-    with database_url() as url:
-        upgrade(url)
-        asyncio.run(_print_outbox(url, args.limit))
+    with database_url() as urls:
+        migrate(urls)
+        asyncio.run(_print_outbox(urls.runtime, args.limit))
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
