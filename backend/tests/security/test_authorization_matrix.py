@@ -54,6 +54,17 @@ EXCLUDED = {
     ("HEAD", "/docs/oauth2-redirect"): "Swagger UI",
     ("GET", "/health"): "liveness probe, no data",
     ("GET", "/ready"): "readiness probe, no data",
+    # The web console (issue 12): pages and its own session endpoints, outside the API.
+    ("GET", "/console"): "console page",
+    ("GET", "/console/static/{name:path}"): "console assets",
+    ("POST", "/console/api/session"): "console login (its session wraps /api/v1/auth; cookie-based)",
+    ("POST", "/console/api/session/logout"): "console logout",
+    ("POST", "/console/api/session/refresh"): "console refresh",
+    ("POST", "/console/api/session/switch"): "console organization switch",
+    # Landing pages of the links in emails (issue 10): static pages that post to the API.
+    ("GET", "/invitations/accept"): "email link page",
+    ("GET", "/reset-password"): "email link page",
+    ("GET", "/verify-email"): "email link page",
 }
 
 # Expected status per caller, in CALLERS order:
