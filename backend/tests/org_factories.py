@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from app.core.clock import Clock
 from app.core.config import Settings
-from app.core.database import get_db, make_engine, make_sessionmaker, transaction
+from app.core.database import get_db, make_engine, make_sessionmaker
 from app.main import create_app
 from app.repositories import organizations as orgs_repo
 from app.services.organizations import create_organization

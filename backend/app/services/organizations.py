@@ -71,7 +71,6 @@ from app.repositories import organizations as orgs
 from app.repositories import users as users_repo
 from app.services import policies
 from app.services.emails import normalize_email
-from app.services.outcomes import Refused
 from app.services.policies import Action, OrgContext
 
 T = TypeVar("T")
@@ -353,14 +352,14 @@ async def add_member(
     user_id: uuid.UUID | None = None,
     email: str | None = None,
     email_adds_per_hour: int = 0,
-) -> MemberEntry | Refused:
+) -> MemberEntry:
     """Add an existing, active user (by id or by email) as a plain member.
 
     By email, the answer tells no more than by id: an email with no account and an account that
     cannot be added (not active) get the same 404 `user_not_found`. Adds by email are limited per
     caller (`email_adds_per_hour`, 0 = no limit; 429 + Retry-After), counted from
-    `member_email_lookups`; each is recorded before the lookup and the refusal is *returned*, so
-    the record commits even when the answer is 404.
+    `member_email_lookups`; each is recorded before the lookup and the refusal *commits* it, so the
+    record stays even when the answer is 404.
     """
     policies.require(ctx, Action.ADD_MEMBER)
     ctx, _ = await _lock(db, ctx)
@@ -386,7 +385,8 @@ async def add_member(
         except UserNotActive:
             raise UserNotFound() from None
     except AppError as refusal:
-        return Refused(refusal)
+        refusal.commits = True  # the lookup stays counted
+        raise
 
 
 async def _add(db: AsyncSession, ctx: OrgContext, user_id: uuid.UUID) -> MemberEntry:

@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from app.core.clock import FrozenClock
 from app.repositories import api_keys as keys_repo
 from app.services.api_keys import KEY_GRANTABLE, new_key
-from app.services.permissions import sorted_permissions
+from app.domain.permissions import sorted_permissions
 
 pytestmark = pytest.mark.security
 

@@ -25,7 +25,6 @@ from app.api.deps import (
     SettingsDep,
     describe_permissions,
 )
-from app.api.outcomes import refusal_response
 from app.domain.errors import InvalidCursor
 from app.domain.events import EVENT_RANKS
 from app.domain.organizations import AdminEntry, EventPosition, MemberEntry, OrgEvent, OwnerEntry
@@ -58,7 +57,6 @@ from app.schemas.organizations import (
 )
 from app.schemas.permissions import PermissionsRead
 from app.services import organizations as service
-from app.services.outcomes import Refused
 
 router = APIRouter(prefix="/organizations", tags=["organizations"])
 
@@ -222,8 +220,6 @@ async def add_member(body: MemberAdd, ctx: OrgContextDep, db: SessionDep, settin
     outcome = await service.add_member(
         db, ctx, user_id=body.user_id, email=body.email, email_adds_per_hour=settings.member_email_adds_per_hour
     )
-    if isinstance(outcome, Refused):
-        return refusal_response(outcome)
     return _member(outcome)
 
 

@@ -3,7 +3,7 @@
 - `member_email_lookups`: one row per `POST /organizations/{id}/members {"email"}` (caller: a user
   id, or `key:` and an API key id), append-only like every table; counted over the last hour.
 
-Written by hand. Revision ID: 0007; Revises: 0006; Create Date: 2026-12-04 04:10:00
+Written by hand. Revision ID: 0008; Revises: 0007; Create Date: 2026-12-04 04:10:00
 """
 
 from collections.abc import Sequence
@@ -13,8 +13,8 @@ from alembic import op
 
 from app.core.append_only import protect
 
-revision: str = '0007'
-down_revision: str | None = '0006'
+revision: str = '0008'
+down_revision: str | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
