@@ -34,9 +34,9 @@ from org_factories import cell_client, join, make_org, shared_app, shared_world
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from app.core.clock import FrozenClock
+from app.domain.permissions import sorted_permissions
 from app.repositories import api_keys as keys_repo
 from app.services.api_keys import KEY_GRANTABLE, new_key
-from app.domain.permissions import sorted_permissions
 
 pytestmark = pytest.mark.security
 
