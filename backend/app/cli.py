@@ -147,7 +147,11 @@ def _show_mail_log() -> None:
 
 async def _print_outbox(url: str, limit: int) -> None:
     from app.core.database import make_engine, make_sessionmaker
+    from app.core.sealed import Unsealable
     from app.repositories.outbox import latest_messages
+    from app.services.outbox import readable_link
+
+    settings = get_settings()
 
     engine = make_engine(url, pool_size=1)
     try:
@@ -167,7 +171,11 @@ async def _print_outbox(url: str, limit: int) -> None:
             )
         print(f"#{m.id}  {m.created_at:%Y-%m-%d %H:%M:%S}  to {m.recipient}  [{state}]")
         print(f"    {m.subject}")
-        print(f"    {m.link or '(no link)'}")
+        try:
+            link = readable_link(settings, m) or "(no link)"
+        except Unsealable as exc:
+            link = f"({exc})"
+        print(f"    {link}")
 
 
 def cmd_outbox(args: argparse.Namespace) -> None:

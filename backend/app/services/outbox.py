@@ -11,6 +11,8 @@ RETRY_CAP, at most MAX_ATTEMPTS attempts (then `next_attempt_at` is null: given 
 messages younger than RETRY_WINDOW are looked at, so the scan stays small however long the
 outbox grows.
 
+Bodies and links are stored sealed (`core/sealed.py`): the database alone reveals no token.
+
 Without SMTP_URL nothing is sent: the loop logs each new message with its link (once per process)
 and the messages stay in the outbox, where `tenancy outbox` shows them.
 
@@ -33,6 +35,7 @@ from app.core.clock import Clock
 from app.core.config import Settings
 from app.core.mail import SmtpTarget, build_message, parse_smtp_url, send
 from app.domain.mail import Message
+from app.core.sealed import Unsealable, seal, unseal
 from app.repositories import outbox as outbox_repo
 
 log = logging.getLogger("tenancy.mail")
@@ -60,6 +63,7 @@ async def backlog(db: AsyncSession, *, now: datetime) -> int:
 
 async def enqueue(
     db: AsyncSession,
+    settings: Settings,
     *,
     kind: str,
     recipient: str,
@@ -69,10 +73,23 @@ async def enqueue(
     now: datetime,
     actor_id: uuid.UUID | None = None,
 ) -> int:
-    """Append a message to the outbox in the caller's transaction: sent only if it commits."""
+    """Append a message to the outbox in the caller's transaction: sent only if it commits. Its
+    body and link (which carry the token) are stored sealed (`core/sealed.py`)."""
     return await outbox_repo.append_message(
-        db, kind=kind, recipient=recipient, subject=subject, body=body, link=link, at=now, actor_id=actor_id
+        db,
+        kind=kind,
+        recipient=recipient,
+        subject=subject,
+        body=seal(settings, body),
+        link=seal(settings, link) if link is not None else None,
+        at=now,
+        actor_id=actor_id,
     )
+
+
+def readable_link(settings: Settings, message: Message) -> str | None:
+    """The message's link in clear (None: it has none; `Unsealable` if the key changed)."""
+    return unseal(settings, message.link) if message.link is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +131,15 @@ class DeliveryLoop:
                 return None
             attempt = message.attempts + 1
             try:
-                await send(self._target, self._email(message))
+                email = self._email(message)
+            except Unsealable as exc:  # sealed under an older signing key: it can never be sent
+                await outbox_repo.append_delivery(
+                    db, message_id=message.id, kind="failed", attempt=attempt, at=now, error=str(exc)
+                )
+                log.error("mail %s to %s cannot be sent: %s", message.id, message.recipient, exc)
+                return Attempt(message.id, sent=False, error=str(exc))
+            try:
+                await send(self._target, email)
             except Exception as exc:  # any failure to hand the message over is recorded and retried
                 error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
                 now = self._clock.now()
@@ -152,7 +177,7 @@ class DeliveryLoop:
             sender=self._settings.mail_from,
             recipient=message.recipient,
             subject=message.subject,
-            body=message.body,
+            body=unseal(self._settings, message.body),
             message_id=f"<outbox-{message.id}@{domain}>",
         )
 
@@ -166,12 +191,11 @@ class DeliveryLoop:
                 return 0
             messages = await outbox_repo.messages_after(db, self._logged_up_to)
         for message in messages:
-            log.info(
-                "mail not sent (no SMTP_URL) to %s: %s — %s",
-                message.recipient,
-                message.subject,
-                message.link or "(no link)",
-            )
+            try:
+                link = readable_link(self._settings, message) or "(no link)"
+            except Unsealable as exc:
+                link = f"({exc})"
+            log.info("mail not sent (no SMTP_URL) to %s: %s — %s", message.recipient, message.subject, link)
             self._logged_up_to = message.id
         return len(messages)
 
