@@ -45,6 +45,7 @@ RETRY_BASE = timedelta(seconds=30)
 RETRY_CAP = timedelta(hours=1)
 RETRY_WINDOW = timedelta(days=2)
 POLL_SECONDS = 1.0
+STOP_SECONDS = 5.0
 MAX_ERROR_LENGTH = 1000
 
 
@@ -116,6 +117,7 @@ class DeliveryLoop:
         self._poll = poll_seconds
         self._target: SmtpTarget | None = parse_smtp_url(settings.smtp_url) if settings.smtp_url else None
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self._logged_up_to: int | None = None
 
     # ------------------------------------------------------------------------- sending
@@ -164,7 +166,7 @@ class DeliveryLoop:
     async def deliver_due(self, *, limit: int = 100) -> list[Attempt]:
         """Deliver due messages until none is left (or `limit` attempts)."""
         attempts: list[Attempt] = []
-        while len(attempts) < limit:
+        while len(attempts) < limit and not self._stopping.is_set():
             attempt = await self.deliver_one()
             if attempt is None:
                 break
@@ -202,7 +204,7 @@ class DeliveryLoop:
     # ----------------------------------------------------------------------- lifecycle
 
     async def run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 if self._target is None:
                     await self.log_new()
@@ -211,17 +213,28 @@ class DeliveryLoop:
             except asyncio.CancelledError:
                 raise
             except Exception:  # the database may be briefly away; the loop must outlive it
+                if self._stopping.is_set():
+                    break  # a cancellation the driver turned into another error: stop all the same
                 log.exception("mail delivery loop: unexpected error; retrying")
-            await asyncio.sleep(self._poll)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=self._poll)
 
     def start(self) -> None:
         if self._task is None:
+            self._stopping.clear()
             self._task = asyncio.create_task(self.run(), name="outbox-delivery")
 
     async def stop(self) -> None:
-        """Cancel the loop; a send in flight is abandoned with its transaction (sent again later)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        """Stop the loop; a send in flight is abandoned with its transaction (sent again later).
+
+        The flag ends the loop even if the database driver turns the cancellation into an error
+        of its own, and shutdown never waits more than STOP_SECONDS for it.
+        """
+        if self._task is None:
+            return
+        self._stopping.set()
+        self._task.cancel()
+        done, _ = await asyncio.wait({self._task}, timeout=STOP_SECONDS)
+        if not done:
+            log.warning("mail delivery loop did not stop within %s s; leaving it", STOP_SECONDS)
+        self._task = None
