@@ -34,8 +34,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.core.clock import Clock
 from app.core.config import Settings
 from app.core.mail import SmtpTarget, build_message, parse_smtp_url, send
-from app.domain.mail import Message
 from app.core.sealed import Unsealable, seal, unseal
+from app.domain.mail import Message
 from app.repositories import outbox as outbox_repo
 
 log = logging.getLogger("tenancy.mail")
