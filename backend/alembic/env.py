@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from alembic import context
 from app.core.config import get_settings
+from app.core.roles import grant_runtime_sql
 from app.models import Base
 
 config = context.config
@@ -40,6 +41,11 @@ def _run(connection: Connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+    # Whatever the migrations created, the service's role may read, insert and lock it — and no
+    # more (app/core/roles.py). Done on every run, so tables added by any migration are covered.
+    with connection.begin_nested() if connection.in_transaction() else connection.begin():
+        for statement in grant_runtime_sql(login=config.attributes.get("runtime_login")):
+            connection.exec_driver_sql(statement)
 
 
 async def _run_async() -> None:

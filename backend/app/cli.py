@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import signal
 import socket
@@ -19,27 +20,50 @@ from app.core.config import get_settings
 from app.core.startup import CommandError, Interrupted, check_database, install_stop_handlers, settings_error_lines
 
 
+@dataclasses.dataclass(frozen=True)
+class DatabaseUrls:
+    """Where migrations run (the owner) and where the service connects (the runtime role)."""
+
+    migration: str
+    runtime: str
+
+    @property
+    def runtime_login(self) -> str | None:
+        """The runtime URL's user when it is not the migration user (granted the runtime group)."""
+        from sqlalchemy.engine import make_url
+
+        runtime, migration = make_url(self.runtime).username, make_url(self.migration).username
+        return runtime if runtime and runtime != migration else None
+
+
 @contextlib.contextmanager
-def database_url() -> Iterator[str]:
-    """The configured DATABASE_URL, or the embedded database's for the duration of the block."""
+def database_url() -> Iterator[DatabaseUrls]:
+    """The configured URLs (MIGRATION_DATABASE_URL defaults to DATABASE_URL), or the embedded
+    database's — owner for migrations, `tenancy_app` for the service — for the block's duration."""
     settings = get_settings()
     if settings.database_url:
         check_database(settings.database_url)
-        yield settings.database_url
+        yield DatabaseUrls(settings.migration_database_url or settings.database_url, settings.database_url)
         return
     if settings.environment == "production" and not settings.allow_embedded_database:
         sys.exit(
             "error: ENVIRONMENT=production needs DATABASE_URL (the embedded PostgreSQL is for development; "
             "set ALLOW_EMBEDDED_DATABASE=true if you really mean to use it)"
         )
-    from app.core.embedded import EmbeddedDatabaseError, embedded_postgres
+    from app.core.embedded import EmbeddedDatabaseError, embedded_postgres, ensure_runtime_login
 
     print(f"starting the embedded PostgreSQL in {settings.data_dir} ...", file=sys.stderr)
     try:
         with embedded_postgres(settings.data_dir) as url:
-            yield url
+            yield DatabaseUrls(url, ensure_runtime_login(url, settings.data_dir))
     except EmbeddedDatabaseError as exc:
         sys.exit(f"error: {exc}")
+
+
+def migrate(urls: DatabaseUrls, revision: str = "head") -> None:
+    from app.core.migrations import upgrade
+
+    upgrade(urls.migration, revision, runtime_login=urls.runtime_login)
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -74,11 +98,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
     if not _port_free(args.host, args.port):
         sys.exit(f"error: {args.host}:{args.port} is already in use (is `tenancy serve` running? try --port)")
     from app.core import serving
-    from app.core.migrations import upgrade
 
-    with database_url() as url:
-        upgrade(url)
-        os.environ["DATABASE_URL"] = url
+    with database_url() as urls:
+        migrate(urls)
+        os.environ["DATABASE_URL"] = urls.runtime
         get_settings.cache_clear()
         settings = get_settings()
         settings.signing_key()  # generate the development key now, not in the first request
@@ -117,7 +140,11 @@ def _show_mail_log() -> None:
 
 async def _print_outbox(url: str, limit: int) -> None:
     from app.core.database import make_engine, make_sessionmaker
+    from app.core.sealed import Unsealable
     from app.repositories.outbox import latest_messages
+    from app.services.outbox import readable_link
+
+    settings = get_settings()
 
     engine = make_engine(url, pool_size=1)
     try:
@@ -137,26 +164,28 @@ async def _print_outbox(url: str, limit: int) -> None:
             )
         print(f"#{m.id}  {m.created_at:%Y-%m-%d %H:%M:%S}  to {m.recipient}  [{state}]")
         print(f"    {m.subject}")
-        print(f"    {m.link or '(no link)'}")
+        try:
+            link = readable_link(settings, m) or "(no link)"
+        except Unsealable as exc:
+            link = f"({exc})"
+        print(f"    {link}")
 
 
 def cmd_outbox(args: argparse.Namespace) -> None:
     import asyncio
 
-    from app.core.migrations import upgrade
-
     if args.limit < 1:
         sys.exit("error: --limit must be at least 1")
-    with database_url() as url:
-        upgrade(url)
-        asyncio.run(_print_outbox(url, args.limit))
+    with database_url() as urls:
+        migrate(urls)
+        asyncio.run(_print_outbox(urls.runtime, args.limit))
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
-    from app.core.startup import migrate
+    from app.core.startup import migrate as migrate_to
 
-    with database_url() as url:
-        outcome = migrate(url, args.revision, downgrade=args.downgrade)
+    with database_url() as urls:
+        outcome = migrate_to(urls.migration, args.revision, downgrade=args.downgrade, runtime_login=urls.runtime_login)
     print(f"tenancy: {outcome}", file=sys.stderr)
 
 
@@ -213,14 +242,12 @@ async def _create_superuser(url: str, *, email: str, password: str | None, displ
 def cmd_create_superuser(args: argparse.Namespace) -> None:
     import asyncio
 
-    from app.core.migrations import upgrade
-
     password = _superuser_password(args)
-    with database_url() as url:
-        upgrade(url)
+    with database_url() as urls:
+        migrate(urls)
         asyncio.run(
             _create_superuser(
-                url, email=args.email, password=password, display_name=args.display_name, promote=args.promote
+                urls.runtime, email=args.email, password=password, display_name=args.display_name, promote=args.promote
             )
         )
 
@@ -245,11 +272,9 @@ async def _demote_superuser(url: str, *, email: str) -> None:
 def cmd_demote_superuser(args: argparse.Namespace) -> None:
     import asyncio
 
-    from app.core.migrations import upgrade
-
-    with database_url() as url:
-        upgrade(url)
-        asyncio.run(_demote_superuser(url, email=args.email))
+    with database_url() as urls:
+        migrate(urls)
+        asyncio.run(_demote_superuser(urls.runtime, email=args.email))
 
 
 LOG_LEVELS = ["critical", "error", "warning", "info", "debug", "trace"]

@@ -24,6 +24,7 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -31,6 +32,7 @@ from app.core.clock import Clock, FrozenClock
 from app.core.config import Settings
 from app.core.database import get_db, make_engine, make_sessionmaker, transaction
 from app.core.migrations import upgrade
+from app.core.roles import RUNTIME_GROUP
 from app.main import create_app
 from tests.status_record import Recording
 
@@ -141,6 +143,20 @@ async def db(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
             await outer.rollback()
 
 
+@contextlib.asynccontextmanager
+async def as_runtime(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """One request's savepoint, run as the service's runtime role (SELECT, INSERT, lock — see
+    app/core/roles.py), as production runs it: a grant missing anywhere fails the suite. The
+    test's own session is the owner again afterwards."""
+    try:
+        async with transaction(session, nested=session.in_transaction()):
+            await session.execute(text(f"SET LOCAL ROLE {RUNTIME_GROUP}"))
+            yield session
+    finally:
+        if session.in_transaction():
+            await session.execute(text("RESET ROLE"))
+
+
 @pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock(datetime(2026, 1, 1, 12, 0, tzinfo=UTC))
@@ -187,8 +203,8 @@ def app(
         app.state.sessionmaker = make_sessionmaker(engine)
 
     async def test_db() -> AsyncIterator[AsyncSession]:
-        async with transaction(db, nested=db.in_transaction()):
-            yield db
+        async with as_runtime(db) as session:
+            yield session
 
     app.dependency_overrides[get_db] = test_db
     try:

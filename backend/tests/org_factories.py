@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from app.core.clock import Clock
 from app.core.config import Settings
-from app.core.database import get_db, make_engine, make_sessionmaker, transaction
+from app.core.database import get_db, make_engine, make_sessionmaker
 from app.main import create_app
 from app.repositories import organizations as orgs_repo
 from app.services.organizations import create_organization
@@ -125,8 +125,10 @@ async def cell_client(conn: AsyncConnection, app: FastAPI) -> AsyncIterator[tupl
     session = AsyncSession(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
 
     async def test_db() -> AsyncIterator[AsyncSession]:
-        async with transaction(session, nested=session.in_transaction()):
-            yield session
+        from conftest import as_runtime
+
+        async with as_runtime(session) as runtime:
+            yield runtime
 
     app.dependency_overrides[get_db] = test_db
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)

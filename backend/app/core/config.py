@@ -93,6 +93,9 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "test", "production"] = "development"
     database_url: str | None = None
+    # The owner's URL for migrations (the service itself runs as DATABASE_URL's less privileged
+    # role, see core/roles.py). Unset: DATABASE_URL.
+    migration_database_url: str | None = None
     tenancy_data_dir: Path = Path(".tenancy")
 
     jwt_secret_key: str | None = None
@@ -116,6 +119,8 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(5, ge=1)
     login_lockout_seconds: int = Field(60, ge=1)
     login_ip_rate_per_minute: int = Field(30, ge=0)
+    # Adds of members by email per caller (user or API key) per sliding hour; 0: no limit.
+    member_email_adds_per_hour: int = Field(30, ge=0)
 
     cors_origins: ListSetting = []
     max_body_bytes: int = Field(64 * 1024, ge=1024)
@@ -225,6 +230,11 @@ class Settings(BaseSettings):
         if len(key.encode()) < MIN_JWT_KEY_BYTES:
             raise ValueError(f"{path} holds no usable key (delete it to have a new one generated)")
         return key
+
+
+def write_secret_file(path: Path, key: str) -> None:
+    """Public name of `_create_key_file` (other generated secrets use it too)."""
+    _create_key_file(path, key)
 
 
 def _create_key_file(path: Path, key: str) -> None:

@@ -93,3 +93,40 @@ def embedded_postgres(data_dir: Path, *, database: str = DATABASE_NAME, delete: 
         if server is not None:
             with signals_deferred():
                 server.cleanup()
+
+
+def ensure_runtime_login(owner_url: str, data_dir: Path) -> str:
+    """Create (or refresh) the runtime login role `tenancy_app` in the embedded cluster, with a
+    password generated once into `data_dir/db_runtime_password` (0600); its asyncpg URL.
+
+    The embedded server trusts local socket connections (embedded-postgres initialises it so), so
+    on this development database the role limits what the service's *queries* can do — not what
+    other code with access to the socket could; production uses DATABASE_URL with real auth.
+    """
+    import asyncio
+    import secrets
+
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    from app.core.config import write_secret_file
+    from app.core.roles import RUNTIME_LOGIN, ensure_login_sql
+
+    path = data_dir.resolve() / "db_runtime_password"
+    if not path.exists():
+        write_secret_file(path, secrets.token_urlsafe(24))
+    password = path.read_text().strip()
+    url = make_url(owner_url)
+
+    async def create() -> None:
+        conn = await asyncpg.connect(
+            user=url.username, database=url.database, host=url.query.get("host"), password=url.password
+        )
+        try:
+            for statement in ensure_login_sql(RUNTIME_LOGIN, password):
+                await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    return url.set(username=RUNTIME_LOGIN, password=password).render_as_string(hide_password=False)

@@ -22,17 +22,20 @@ def migration_files() -> tuple[Path, Path]:
     return PROJECT_ROOT / "alembic.ini", PROJECT_ROOT / "backend" / "alembic"
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str, *, runtime_login: str | None = None) -> Config:
     ini, scripts = migration_files()
     cfg = Config(str(ini))
+    cfg.attributes["runtime_login"] = runtime_login
     cfg.set_main_option("script_location", str(scripts))
     cfg.attributes["url"] = url
     cfg.attributes["configure_logger"] = False
     return cfg
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+def upgrade(url: str, revision: str = "head", *, runtime_login: str | None = None) -> None:
+    """Migrate as the owner (`url`), then grant the runtime group its privileges on every table —
+    and the group itself to `runtime_login` (DATABASE_URL's user when it is not the owner)."""
+    command.upgrade(alembic_config(url, runtime_login=runtime_login), revision)
 
 
 def downgrade(url: str, revision: str = "base") -> None:

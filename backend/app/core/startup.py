@@ -128,7 +128,7 @@ def check_database(url: str) -> None:
         ) from exc
 
 
-def migrate(url: str, target: str, *, downgrade: bool) -> str:
+def migrate(url: str, target: str, *, downgrade: bool, runtime_login: str | None = None) -> str:
     """Bring the schema to `target`: upgrade when it is ahead; when it is behind, downgrade only if
     `downgrade` is set (it drops what later migrations added), else refuse. Returns what happened."""
     from alembic.script import ScriptDirectory
@@ -137,7 +137,7 @@ def migrate(url: str, target: str, *, downgrade: bool) -> str:
     from alembic import command
     from app.core.migrations import alembic_config, current_revision
 
-    cfg = alembic_config(url)
+    cfg = alembic_config(url, runtime_login=runtime_login)
     script = ScriptDirectory.from_config(cfg)
     current = current_revision(url)
     try:

@@ -1,7 +1,7 @@
 """Every table, so `Base.metadata` is complete wherever models are imported."""
 
 from app.models.api_key import ApiKey, ApiKeyRevocation, ApiKeyUse
-from app.models.auth import LoginAttempt, Session, SessionRevocation, SessionRotation
+from app.models.auth import LoginAttempt, MemberEmailLookup, Session, SessionRevocation, SessionRotation
 from app.models.base import AppendOnly, Base
 from app.models.invitation import Invitation, InvitationResponse
 from app.models.mail import (
@@ -44,6 +44,7 @@ __all__ = [
     "Invitation",
     "InvitationResponse",
     "LoginAttempt",
+    "MemberEmailLookup",
     "Organization",
     "OrganizationActiveStatus",
     "OrganizationAdmin",

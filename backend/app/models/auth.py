@@ -72,3 +72,16 @@ class LoginAttempt(Base):
     account_key: Mapped[str] = mapped_column(String(254), nullable=False)
     ip_address: Mapped[str | None] = mapped_column(INET)
     succeeded: Mapped[bool] = mapped_column(Boolean, nullable=False)
+
+
+class MemberEmailLookup(Base):
+    """One `POST …/members {"email"}` by one caller (a user, or an API key), found or not: the
+    per-caller rate limit (MEMBER_EMAIL_ADDS_PER_HOUR) counts these. Append-only."""
+
+    __tablename__ = "member_email_lookups"
+    __table_args__ = (Index("ix_member_email_lookups_caller", "caller", text("occurred_at DESC")),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+    caller: Mapped[str] = mapped_column(String(64), nullable=False)
+    organization_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)

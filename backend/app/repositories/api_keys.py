@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.database import Prepared, fetch_rows
 from app.domain.api_keys import ApiKeyState, KeyPrincipal
 from app.models import ApiKey, ApiKeyRevocation, ApiKeyUse
 from app.repositories.sessions import org_access, org_standing_columns
@@ -58,15 +59,21 @@ def _key_statement() -> Select[Any]:
     )
 
 
+@cache
+def _key_prepared() -> Prepared:
+    # On the driver connection, like the user principal: every request made with a key runs it.
+    return Prepared(_key_statement())
+
+
 async def load_key_principal(
     db: AsyncSession, *, secret_hash: str, organization_id: uuid.UUID, now: datetime
 ) -> KeyPrincipal | None:
     """The key with this hash and the path organization's standing: ONE statement. None: no such key."""
     params = {"secret_hash": secret_hash, "organization_id": organization_id, "now": now}
-    conn = await db.connection()
-    row = (await conn.execute(_key_statement(), params)).one_or_none()
-    if row is None:
+    rows = await fetch_rows(db, _key_prepared(), params)
+    if not rows:
         return None
+    row = rows[0]
     return KeyPrincipal(
         api_key_id=row.id,
         organization_id=row.organization_id,

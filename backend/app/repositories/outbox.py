@@ -89,13 +89,33 @@ FOR UPDATE OF m SKIP LOCKED"""
 _BACKLOG = text(f"SELECT count(*) {_DUE}")
 
 
+_STILL_DUE = text(
+    f"""SELECT coalesce(last.attempt, 0) AS attempts
+{_DUE} AND m.id = :id"""
+)
+
+
 async def claim_due(db: AsyncSession, *, now: datetime, since: datetime) -> Message | None:
     """The oldest due message, locked until the transaction ends; None when there is none (or
-    every due one is held by another loop)."""
-    row = (await db.execute(_CLAIM, {"now": now, "since": since})).one_or_none()
-    if row is None:
-        return None
-    return Message(row.id, row.occurred_at, row.kind, row.recipient, row.subject, row.body, row.link, row.attempts)
+    every due one is held by another loop).
+
+    Locking a row that another loop only *locked* (it appended a delivery fact, it did not update
+    the message) makes PostgreSQL re-check nothing: a claim whose snapshot predates that loop's
+    commit would still see the message as due. So once locked, the message is re-read in a new
+    statement (a new snapshot under READ COMMITTED, taken after the other loop released the lock,
+    i.e. committed) and skipped when it was sent meanwhile.
+    """
+    for _ in range(_MAX_RECLAIMS):
+        row = (await db.execute(_CLAIM, {"now": now, "since": since})).one_or_none()
+        if row is None:
+            return None
+        attempts = (await db.execute(_STILL_DUE, {"now": now, "since": since, "id": row.id})).scalar_one_or_none()
+        if attempts is not None:
+            return Message(row.id, row.occurred_at, row.kind, row.recipient, row.subject, row.body, row.link, attempts)
+    return None
+
+
+_MAX_RECLAIMS = 100
 
 
 async def backlog(db: AsyncSession, *, now: datetime, since: datetime) -> int:

@@ -25,6 +25,7 @@ async def send_verification(
     link = _link(settings.email_verify_url, token)
     await enqueue(
         db,
+        settings,
         kind="email_verification",
         recipient=email,
         subject="Verify your email address",
@@ -47,6 +48,7 @@ async def send_email_change(
     link = _link(settings.email_verify_url, token)
     await enqueue(
         db,
+        settings,
         kind="email_change",
         recipient=new_email,
         subject="Confirm your new email address",
@@ -62,6 +64,7 @@ async def send_email_change(
     )
     await enqueue(
         db,
+        settings,
         kind="email_change_notice",
         recipient=old_email,
         subject="Your login email is about to change",
@@ -82,6 +85,7 @@ async def send_password_reset(
     link = _link(settings.password_reset_url, token)
     await enqueue(
         db,
+        settings,
         kind="password_reset",
         recipient=email,
         subject="Reset your password",
@@ -124,6 +128,7 @@ async def send_invitation(
     who = inviter_name or "Someone"
     await enqueue(
         db,
+        settings,
         kind="invitation",
         recipient=email,
         subject=f"You are invited to join {organization_name}",

@@ -10,9 +10,10 @@ does. `ctx.now` is the request's instant (the injectable clock's, read once by t
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +27,7 @@ from app.domain.errors import (
     AlreadyMember,
     AlreadyOwner,
     AlreadySuspended,
+    AppError,
     EmailNotVerified,
     NotAMember,
     NotAnAdmin,
@@ -36,6 +38,7 @@ from app.domain.errors import (
     OwnerCannotLeave,
     OwnerCannotLoseAdmin,
     OwnerNotFound,
+    TooManyRequests,
     UserNotActive,
     UserNotFound,
 )
@@ -63,8 +66,8 @@ from app.domain.vocabulary import (
     SuspensionKind,
 )
 from app.repositories import events as events_repo
+from app.repositories import member_lookups, roster
 from app.repositories import organizations as orgs
-from app.repositories import roster
 from app.repositories import users as users_repo
 from app.services import policies
 from app.services.emails import normalize_email
@@ -339,21 +342,54 @@ async def update_profile(
     return replace(state, name=new_name, description=new_description)
 
 
+EMAIL_ADD_WINDOW = timedelta(hours=1)
+
+
 async def add_member(
-    db: AsyncSession, ctx: OrgContext, *, user_id: uuid.UUID | None = None, email: str | None = None
+    db: AsyncSession,
+    ctx: OrgContext,
+    *,
+    user_id: uuid.UUID | None = None,
+    email: str | None = None,
+    email_adds_per_hour: int = 0,
 ) -> MemberEntry:
-    """Add an existing, active user (by id or by email) as a plain member."""
+    """Add an existing, active user (by id or by email) as a plain member.
+
+    By email, the answer tells no more than by id: an email with no account and an account that
+    cannot be added (not active) get the same 404 `user_not_found`. Adds by email are limited per
+    caller (`email_adds_per_hour`, 0 = no limit; 429 + Retry-After), counted from
+    `member_email_lookups`; each is recorded before the lookup and the refusal *commits* it, so the
+    record stays even when the answer is 404.
+    """
     policies.require(ctx, Action.ADD_MEMBER)
     ctx, _ = await _lock(db, ctx)
     policies.require(ctx, Action.ADD_MEMBER)
+    if email is None:
+        if user_id is None:
+            raise UserNotFound()
+        return await _add(db, ctx, user_id)
     # Resolved only once the caller may add members: nobody else learns whether an email exists.
-    if email is not None:
-        credential = await users_repo.find_credential_by_email(db, normalize_email(email))
+    caller = f"key:{ctx.api_key_id}" if ctx.is_api_key else str(ctx.caller_id)
+    await member_lookups.lock_caller(db, caller)
+    if email_adds_per_hour > 0:
+        nth = await member_lookups.nth_latest(db, caller, since=ctx.now - EMAIL_ADD_WINDOW, n=email_adds_per_hour)
+        if nth is not None:
+            raise TooManyRequests(max(1, math.ceil((nth + EMAIL_ADD_WINDOW - ctx.now).total_seconds())))
+    await member_lookups.record(db, caller=caller, organization_id=ctx.organization_id, at=ctx.now)
+    credential = await users_repo.find_credential_by_email(db, normalize_email(email))
+    try:
         if credential is None:
             raise UserNotFound()
-        user_id = credential.user_id
-    if user_id is None:
-        raise UserNotFound()
+        try:
+            return await _add(db, ctx, credential.user_id)
+        except UserNotActive:
+            raise UserNotFound() from None
+    except AppError as refusal:
+        refusal.commits = True  # the lookup stays counted
+        raise
+
+
+async def _add(db: AsyncSession, ctx: OrgContext, user_id: uuid.UUID) -> MemberEntry:
     standing = await orgs.get_standing(db, ctx.organization_id, [user_id])
     if standing is not None and standing.facts(user_id).is_member:
         raise AlreadyMember()

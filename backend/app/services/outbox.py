@@ -11,6 +11,8 @@ RETRY_CAP, at most MAX_ATTEMPTS attempts (then `next_attempt_at` is null: given 
 messages younger than RETRY_WINDOW are looked at, so the scan stays small however long the
 outbox grows.
 
+Bodies and links are stored sealed (`core/sealed.py`): the database alone reveals no token.
+
 Without SMTP_URL nothing is sent: the loop logs each new message with its link (once per process)
 and the messages stay in the outbox, where `tenancy outbox` shows them.
 
@@ -32,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.core.clock import Clock
 from app.core.config import Settings
 from app.core.mail import SmtpTarget, build_message, parse_smtp_url, send
+from app.core.sealed import Unsealable, seal, unseal
 from app.domain.mail import Message
 from app.repositories import outbox as outbox_repo
 
@@ -42,6 +45,7 @@ RETRY_BASE = timedelta(seconds=30)
 RETRY_CAP = timedelta(hours=1)
 RETRY_WINDOW = timedelta(days=2)
 POLL_SECONDS = 1.0
+STOP_SECONDS = 5.0
 MAX_ERROR_LENGTH = 1000
 
 
@@ -60,6 +64,7 @@ async def backlog(db: AsyncSession, *, now: datetime) -> int:
 
 async def enqueue(
     db: AsyncSession,
+    settings: Settings,
     *,
     kind: str,
     recipient: str,
@@ -69,10 +74,23 @@ async def enqueue(
     now: datetime,
     actor_id: uuid.UUID | None = None,
 ) -> int:
-    """Append a message to the outbox in the caller's transaction: sent only if it commits."""
+    """Append a message to the outbox in the caller's transaction: sent only if it commits. Its
+    body and link (which carry the token) are stored sealed (`core/sealed.py`)."""
     return await outbox_repo.append_message(
-        db, kind=kind, recipient=recipient, subject=subject, body=body, link=link, at=now, actor_id=actor_id
+        db,
+        kind=kind,
+        recipient=recipient,
+        subject=subject,
+        body=seal(settings, body),
+        link=seal(settings, link) if link is not None else None,
+        at=now,
+        actor_id=actor_id,
     )
+
+
+def readable_link(settings: Settings, message: Message) -> str | None:
+    """The message's link in clear (None: it has none; `Unsealable` if the key changed)."""
+    return unseal(settings, message.link) if message.link is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +117,7 @@ class DeliveryLoop:
         self._poll = poll_seconds
         self._target: SmtpTarget | None = parse_smtp_url(settings.smtp_url) if settings.smtp_url else None
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self._logged_up_to: int | None = None
 
     # ------------------------------------------------------------------------- sending
@@ -114,7 +133,15 @@ class DeliveryLoop:
                 return None
             attempt = message.attempts + 1
             try:
-                await send(self._target, self._email(message))
+                email = self._email(message)
+            except Unsealable as exc:  # sealed under an older signing key: it can never be sent
+                await outbox_repo.append_delivery(
+                    db, message_id=message.id, kind="failed", attempt=attempt, at=now, error=str(exc)
+                )
+                log.error("mail %s to %s cannot be sent: %s", message.id, message.recipient, exc)
+                return Attempt(message.id, sent=False, error=str(exc))
+            try:
+                await send(self._target, email)
             except Exception as exc:  # any failure to hand the message over is recorded and retried
                 error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
                 now = self._clock.now()
@@ -139,7 +166,7 @@ class DeliveryLoop:
     async def deliver_due(self, *, limit: int = 100) -> list[Attempt]:
         """Deliver due messages until none is left (or `limit` attempts)."""
         attempts: list[Attempt] = []
-        while len(attempts) < limit:
+        while len(attempts) < limit and not self._stopping.is_set():
             attempt = await self.deliver_one()
             if attempt is None:
                 break
@@ -152,7 +179,7 @@ class DeliveryLoop:
             sender=self._settings.mail_from,
             recipient=message.recipient,
             subject=message.subject,
-            body=message.body,
+            body=unseal(self._settings, message.body),
             message_id=f"<outbox-{message.id}@{domain}>",
         )
 
@@ -166,19 +193,18 @@ class DeliveryLoop:
                 return 0
             messages = await outbox_repo.messages_after(db, self._logged_up_to)
         for message in messages:
-            log.info(
-                "mail not sent (no SMTP_URL) to %s: %s — %s",
-                message.recipient,
-                message.subject,
-                message.link or "(no link)",
-            )
+            try:
+                link = readable_link(self._settings, message) or "(no link)"
+            except Unsealable as exc:
+                link = f"({exc})"
+            log.info("mail not sent (no SMTP_URL) to %s: %s — %s", message.recipient, message.subject, link)
             self._logged_up_to = message.id
         return len(messages)
 
     # ----------------------------------------------------------------------- lifecycle
 
     async def run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 if self._target is None:
                     await self.log_new()
@@ -187,17 +213,28 @@ class DeliveryLoop:
             except asyncio.CancelledError:
                 raise
             except Exception:  # the database may be briefly away; the loop must outlive it
+                if self._stopping.is_set():
+                    break  # a cancellation the driver turned into another error: stop all the same
                 log.exception("mail delivery loop: unexpected error; retrying")
-            await asyncio.sleep(self._poll)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=self._poll)
 
     def start(self) -> None:
         if self._task is None:
+            self._stopping.clear()
             self._task = asyncio.create_task(self.run(), name="outbox-delivery")
 
     async def stop(self) -> None:
-        """Cancel the loop; a send in flight is abandoned with its transaction (sent again later)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        """Stop the loop; a send in flight is abandoned with its transaction (sent again later).
+
+        The flag ends the loop even if the database driver turns the cancellation into an error
+        of its own, and shutdown never waits more than STOP_SECONDS for it.
+        """
+        if self._task is None:
+            return
+        self._stopping.set()
+        self._task.cancel()
+        done, _ = await asyncio.wait({self._task}, timeout=STOP_SECONDS)
+        if not done:
+            log.warning("mail delivery loop did not stop within %s s; leaving it", STOP_SECONDS)
+        self._task = None

@@ -24,6 +24,7 @@ import httpx
 import pytest
 
 from app.cli import server_limits
+from app.core.sealed import unseal
 from app.main import create_app
 from tests.conftest import Cluster, make_settings
 
@@ -89,8 +90,9 @@ class LiveServer:
             finally:
                 await conn.close()
 
-        link = _in_thread(read())
-        assert link, f"no message to {recipient}"
+        sealed = _in_thread(read())
+        assert sealed, f"no message to {recipient}"
+        link = unseal(make_settings(self.database_url), sealed)  # the outbox keeps links sealed
         parts = urlsplit(link)
         return f"{parts.path}?{parts.query}"
 

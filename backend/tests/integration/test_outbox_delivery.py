@@ -35,11 +35,13 @@ async def sessions(url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
         await engine.dispose()
 
 
-async def enqueue_many(maker, clock, n: int) -> None:
+async def enqueue_many(maker, clock, n: int, settings=None) -> None:
+    settings = settings or make_settings("postgresql+asyncpg://unused/x")
     async with maker() as db, db.begin():
         for i in range(n):
             await outbox.enqueue(
                 db,
+                settings,
                 kind="invitation",
                 recipient=f"r{i}@example.com",
                 subject=f"m{i}",
@@ -193,3 +195,13 @@ async def test_without_smtp_url_messages_stay_and_are_logged(committed_db_url, c
         async with maker() as db:
             assert await outbox_repo.backlog(db, now=clock.now(), since=clock.now() - RETRY_WINDOW) == 2
     assert "r1@example.com" in caplog.text
+
+
+async def test_a_message_sealed_under_an_older_key_fails_for_good(committed_db_url, clock, smtp_url, inbox) -> None:
+    async with sessions(committed_db_url) as maker:
+        await enqueue_many(maker, clock, 1, settings=make_settings(committed_db_url, jwt_secret_key="old-" + "k" * 40))
+        loop = DeliveryLoop(maker, make_settings(committed_db_url, smtp_url=smtp_url), clock=clock)
+        attempt = await loop.deliver_one()
+        assert attempt is not None and not attempt.sent and "cannot unseal" in (attempt.error or "")
+        assert await loop.deliver_one() is None  # given up, not retried
+    assert inbox.messages == []

@@ -47,6 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from app.core.clock import FrozenClock
 from app.core.database import make_engine
 from app.core.errors import AppError
+from app.core.sealed import unseal
 from app.domain.errors import OwnerNotFound
 from app.services import invitations as invitations_service
 from app.services import organizations as service
@@ -434,7 +435,7 @@ class OrgLifecycle(RuleBasedStateMachine):
                     {"r": self.email(invitee)},
                 )
             ).scalar_one()
-            return link.rsplit("token=", 1)[1]
+            return unseal(self.env.settings, link).rsplit("token=", 1)[1]
 
         return self.env.run(go())
 

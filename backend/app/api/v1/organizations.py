@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 from pydantic import AfterValidator
@@ -207,9 +207,20 @@ async def list_members(
     return ListResponse(items=[_member(m) for m in page.items], next_cursor=next_cursor)
 
 
-@router.post("/{org_id}/members", status_code=status.HTTP_201_CREATED, dependencies=[Requires(Permission.MEMBERS_ADD)])
-async def add_member(body: MemberAdd, ctx: OrgContextDep, db: SessionDep) -> MemberRead:
-    return _member(await service.add_member(db, ctx, user_id=body.user_id, email=body.email))
+@router.post(
+    "/{org_id}/members",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MemberRead,
+    dependencies=[Requires(Permission.MEMBERS_ADD)],
+    responses={429: {"description": "`too_many_requests` with `Retry-After`: too many adds by email this hour"}},
+)
+async def add_member(body: MemberAdd, ctx: OrgContextDep, db: SessionDep, settings: SettingsDep) -> Any:
+    """Add an active user by id, or by email (rate-limited per caller; an unknown email and an
+    account that cannot be added get the same 404 `user_not_found`)."""
+    outcome = await service.add_member(
+        db, ctx, user_id=body.user_id, email=body.email, email_adds_per_hour=settings.member_email_adds_per_hour
+    )
+    return _member(outcome)
 
 
 @router.delete(
