@@ -247,6 +247,32 @@ async def lock_context(db: AsyncSession, ctx: OrgContext) -> OrgContext:
     return fresh
 
 
+async def _admin_fact(db: AsyncSession, ctx: OrgContext, user_id: uuid.UUID, kind: GrantKind) -> None:
+    """Append an admin grant fact in `ctx`'s organization, acted by its caller (user or key) at its instant."""
+    await orgs.add_admin_event(
+        db,
+        organization_id=ctx.organization_id,
+        user_id=user_id,
+        kind=kind,
+        at=ctx.now,
+        actor_id=ctx.user_id,
+        actor_api_key_id=ctx.api_key_id,
+    )
+
+
+async def _member_fact(db: AsyncSession, ctx: OrgContext, user_id: uuid.UUID, kind: MemberKind) -> None:
+    """Append a membership fact in `ctx`'s organization, acted by its caller (user or key) at its instant."""
+    await orgs.add_member_event(
+        db,
+        organization_id=ctx.organization_id,
+        user_id=user_id,
+        kind=kind,
+        at=ctx.now,
+        actor_id=ctx.user_id,
+        actor_api_key_id=ctx.api_key_id,
+    )
+
+
 async def _active_user(db: AsyncSession, user_id: uuid.UUID) -> UserState:
     """The user, locked against a concurrent status change until commit; 404 / 409 otherwise."""
     if not await users_repo.lock_user(db, user_id):
@@ -394,15 +420,7 @@ async def _add(db: AsyncSession, ctx: OrgContext, user_id: uuid.UUID) -> MemberE
     if standing is not None and standing.facts(user_id).is_member:
         raise AlreadyMember()
     user = await _active_user(db, user_id)
-    await orgs.add_member_event(
-        db,
-        organization_id=ctx.organization_id,
-        user_id=user_id,
-        kind=MemberKind.ADDED,
-        at=ctx.now,
-        actor_id=ctx.user_id,
-        actor_api_key_id=ctx.api_key_id,
-    )
+    await _member_fact(db, ctx, user_id, MemberKind.ADDED)
     return MemberEntry(user_id=user_id, display_name=user.display_name, role=Role.MEMBER, added_at=ctx.now)
 
 
@@ -417,24 +435,8 @@ async def remove_member(db: AsyncSession, ctx: OrgContext, *, user_id: uuid.UUID
     if target_role == Role.OWNER:
         raise OwnerCannotLeave() if is_self else OwnerCannotBeRemoved()
     if standing.facts(user_id).is_admin:
-        await orgs.add_admin_event(
-            db,
-            organization_id=ctx.organization_id,
-            user_id=user_id,
-            kind=GrantKind.REVOKED,
-            at=ctx.now,
-            actor_id=ctx.user_id,
-            actor_api_key_id=ctx.api_key_id,
-        )
-    await orgs.add_member_event(
-        db,
-        organization_id=ctx.organization_id,
-        user_id=user_id,
-        kind=MemberKind.REMOVED,
-        at=ctx.now,
-        actor_id=ctx.user_id,
-        actor_api_key_id=ctx.api_key_id,
-    )
+        await _admin_fact(db, ctx, user_id, GrantKind.REVOKED)
+    await _member_fact(db, ctx, user_id, MemberKind.REMOVED)
 
 
 async def grant_admin(db: AsyncSession, ctx: OrgContext, *, user_id: uuid.UUID) -> AdminEntry:
@@ -448,15 +450,7 @@ async def grant_admin(db: AsyncSession, ctx: OrgContext, *, user_id: uuid.UUID) 
     if facts.is_admin:
         raise AlreadyAdmin()
     user = await _active_user(db, user_id)
-    await orgs.add_admin_event(
-        db,
-        organization_id=ctx.organization_id,
-        user_id=user_id,
-        kind=GrantKind.GRANTED,
-        at=ctx.now,
-        actor_id=ctx.user_id,
-        actor_api_key_id=ctx.api_key_id,
-    )
+    await _admin_fact(db, ctx, user_id, GrantKind.GRANTED)
     return AdminEntry(user_id=user_id, display_name=user.display_name, granted_at=ctx.now)
 
 
@@ -469,15 +463,7 @@ async def revoke_admin(db: AsyncSession, ctx: OrgContext, *, user_id: uuid.UUID)
         raise OwnerCannotLoseAdmin()
     if not standing.facts(user_id).is_admin:
         raise NotAnAdmin()
-    await orgs.add_admin_event(
-        db,
-        organization_id=ctx.organization_id,
-        user_id=user_id,
-        kind=GrantKind.REVOKED,
-        at=ctx.now,
-        actor_id=ctx.user_id,
-        actor_api_key_id=ctx.api_key_id,
-    )
+    await _admin_fact(db, ctx, user_id, GrantKind.REVOKED)
 
 
 async def transfer_ownership(db: AsyncSession, ctx: OrgContext, *, user_id: uuid.UUID) -> OwnerEntry:
@@ -497,28 +483,12 @@ async def transfer_ownership(db: AsyncSession, ctx: OrgContext, *, user_id: uuid
         db, organization_id=org_id, user_id=user_id, at=now, actor_id=actor, actor_api_key_id=ctx.api_key_id
     )
     if not facts.is_admin:
-        await orgs.add_admin_event(
-            db,
-            organization_id=org_id,
-            user_id=user_id,
-            kind=GrantKind.GRANTED,
-            at=now,
-            actor_id=actor,
-            actor_api_key_id=ctx.api_key_id,
-        )
+        await _admin_fact(db, ctx, user_id, GrantKind.GRANTED)
     if previous is not None:
         # The owner always holds a grant; re-grant only if an older history says otherwise.
         before = standing if previous in standing.users else await orgs.get_standing(db, org_id, [previous])
         if before is not None and not before.facts(previous).is_admin:
-            await orgs.add_admin_event(
-                db,
-                organization_id=org_id,
-                user_id=previous,
-                kind=GrantKind.GRANTED,
-                at=now,
-                actor_id=actor,
-                actor_api_key_id=ctx.api_key_id,
-            )
+            await _admin_fact(db, ctx, previous, GrantKind.GRANTED)
     return OwnerEntry(user_id=user_id, display_name=user.display_name, since=now)
 
 
