@@ -20,9 +20,9 @@ from app.domain.sessions import Principal
 from app.observability.request_log import note_caller
 from app.services import policies
 from app.services.api_keys import key_context
-from app.services.organizations import org_context
+from app.services.org_access import org_context
 from app.services.policies import OrgContext
-from app.services.principal import authenticate
+from app.services.sessions import authenticate
 
 # tokenUrl makes Swagger UI's "Authorize" button log in with the password form.
 oauth2_scheme = OAuth2PasswordBearer(

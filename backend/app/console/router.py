@@ -25,8 +25,8 @@ from app.core.errors import AppError, NotAuthenticated, NotFound, app_error_resp
 from app.domain.errors import InvalidRefreshToken
 from app.schemas.auth import TokenCreate
 from app.schemas.console import ConsoleSwitch, ConsoleTokenRead
-from app.services import auth
-from app.services.auth import TokenPair
+from app.services import auth, sessions
+from app.services.sessions import TokenPair
 
 CONSOLE_PATH = "/console"
 SESSION_PATH = "/console/api/session"
@@ -153,7 +153,7 @@ async def log_in(
 async def refresh(request: Request, db: SessionDep, settings: SettingsDep, clock: ClockDep) -> Response:
     """Rotate the cookie's refresh token; a new access token in the body."""
     try:
-        outcome = await auth.refresh(db, settings, refresh_token=_cookie(request), now=clock.now())
+        outcome = await sessions.refresh(db, settings, refresh_token=_cookie(request), now=clock.now())
     except AppError as refusal:
         if not refusal.commits:
             raise
@@ -174,7 +174,7 @@ async def switch_organization(
     """Make `organization_id` the session's active organization: the cookie's refresh token is
     rotated (SPEC §6), so the cookie is replaced; a used one ends the session."""
     try:
-        outcome = await auth.switch_organization(
+        outcome = await sessions.switch_organization(
             db,
             settings,
             principal=principal,
@@ -198,5 +198,5 @@ async def log_out(request: Request, db: SessionDep, settings: SettingsDep, clock
     if token and len(token) <= 512:
         # An unknown token: nothing to end, and nothing was written.
         with contextlib.suppress(NotAuthenticated):
-            await auth.logout(db, settings, access_token=None, refresh_token=token, now=clock.now())
+            await sessions.logout(db, settings, access_token=None, refresh_token=token, now=clock.now())
     return _without_cookie(Response(status_code=status.HTTP_204_NO_CONTENT), request, settings)

@@ -244,7 +244,7 @@ def _check_times(times: tuple[int, int, int], now: datetime) -> None:
 # Verified access tokens by their exact string. A token is verified once — signature, issuer,
 # audience, claims, lifetime cap — and each later use re-checks its times against the clock
 # (`exp`, `nbf`, `iat`), so an expired token is refused exactly as before. The session, the user and
-# their standing are still read from the database on every request (`services/principal.py`); this
+# their standing are still read from the database on every request (`services/sessions.py`, `authenticate`); this
 # saves the HMAC and the JSON parsing. Keyed by the settings that verification depends on too.
 # Bounded: emptied when full (a full cache means ~4,000 distinct live tokens in this process).
 _VERIFIED_MAX = 4096

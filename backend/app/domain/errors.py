@@ -108,8 +108,28 @@ class InvalidCurrentPassword(Forbidden):
     code, detail = "invalid_current_password", "The current password is not correct."
 
 
-class UserStatusConflict(Conflict):
-    code = "user_status_conflict"
+class UserAlreadyActive(Conflict):
+    code, detail = "user_already_active", "The user is not deactivated."
+
+
+class UserAlreadyInactive(Conflict):
+    code, detail = "user_already_inactive", "The user is already deactivated."
+
+
+class UserAlreadySuspended(Conflict):
+    code, detail = "user_already_suspended", "The user is already suspended."
+
+
+class UserNotSuspended(Conflict):
+    code, detail = "user_not_suspended", "The user is not suspended."
+
+
+class UserAlreadyArchived(Conflict):
+    code, detail = "user_already_archived", "The user is already archived."
+
+
+class UserNotArchived(Conflict):
+    code, detail = "user_not_archived", "The user is not archived."
 
 
 class PasswordRequired(AppError):

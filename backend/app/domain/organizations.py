@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from app.domain.events import EventType
+from app.domain.lifecycle import Flags
 from app.domain.vocabulary import ActorType, Role, Status
 
 
@@ -47,9 +48,7 @@ class OrgStanding:
     """
 
     state: OrgState
-    active_kind: str | None
-    suspension_kind: str | None
-    archive_kind: str | None
+    lifecycle: Flags  # the facts behind `state.status`
     users: dict[uuid.UUID, MemberFacts]
 
     def facts(self, user_id: uuid.UUID) -> MemberFacts:

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.domain.lifecycle import NO_FACTS, Flags
 from app.domain.vocabulary import Status
 
 
@@ -20,9 +21,7 @@ class UserState:
     status: Status
     is_platform_admin: bool
     # The three independent facts behind `status` (a user can be deactivated and suspended at once).
-    deactivated: bool = False
-    suspended: bool = False
-    archived: bool = False
+    lifecycle: Flags = NO_FACTS
     email_verified: bool = False  # a verification fact for the current login email
 
     @property

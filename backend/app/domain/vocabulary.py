@@ -132,14 +132,3 @@ class ActorType(StrEnum):
     USER = "user"
     API_KEY = "api_key"
     SYSTEM = "system"
-
-
-def status_of(active_kind: str | None, suspension_kind: str | None, archive_kind: str | None) -> Status:
-    """Most severe first: archived > suspended > inactive > active (absent facts: active)."""
-    if archive_kind == ArchiveKind.ARCHIVED:
-        return Status.ARCHIVED
-    if suspension_kind == SuspensionKind.SUSPENDED:
-        return Status.SUSPENDED
-    if active_kind == ActiveKind.DEACTIVATED:
-        return Status.INACTIVE
-    return Status.ACTIVE

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.database import Prepared, fetch_rows
 from app.domain.api_keys import ApiKeyState, KeyPrincipal
 from app.models import ApiKey, ApiKeyRevocation, ApiKeyUse
-from app.repositories.sessions import org_access, org_standing_columns
+from app.repositories.principal import org_access, org_standing_columns
 
 # ------------------------------------------------------------------------------- the guard's query
 

@@ -2,7 +2,7 @@
 
 Users and organizations share one shape: an active-status table (activated / deactivated), a
 suspension table (suspended / lifted) and an archive table (archived / restored). Their status is
-the most severe current fact: archived > suspended > inactive > active (absent facts: active).
+the most severe current fact (`domain.lifecycle.Flags.status`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.vocabulary import ActiveKind, ArchiveKind, LifecycleKind, Status, SuspensionKind, status_of
+from app.domain.lifecycle import Flags
+from app.domain.vocabulary import ActiveKind, ArchiveKind, LifecycleKind, SuspensionKind
 from app.models import (
     OrganizationActiveStatus,
     OrganizationArchive,
@@ -47,8 +48,9 @@ class Lifecycle:
         ]
 
     @staticmethod
-    def status_from(row: Any, *, prefix: str = "") -> Status:
-        return status_of(
+    def flags_from(row: Any, *, prefix: str = "") -> Flags:
+        """The subject's lifecycle facts from the row's `columns(...)`."""
+        return Flags.of(
             getattr(row, f"{prefix}active_kind"),
             getattr(row, f"{prefix}suspension_kind"),
             getattr(row, f"{prefix}archive_kind"),

@@ -171,7 +171,7 @@ def _org_state(row: Any) -> OrgState:
         created_by=row.created_by,
         name=row.name,
         description=row.description,
-        status=ORGANIZATION_LIFECYCLE.status_from(row),
+        status=ORGANIZATION_LIFECYCLE.flags_from(row).status,
         owner_id=row.owner_id,
     )
 
@@ -214,9 +214,7 @@ async def get_standing(db: AsyncSession, organization_id: uuid.UUID, user_ids: l
     mapping = row._mapping
     return OrgStanding(
         state=_org_state(row),
-        active_kind=row.active_kind,
-        suspension_kind=row.suspension_kind,
-        archive_kind=row.archive_kind,
+        lifecycle=ORGANIZATION_LIFECYCLE.flags_from(row),
         users={
             user_id: MemberFacts(
                 is_member=mapping[f"member_{i}"] == MemberKind.ADDED,

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.users import Credential, LoginCandidate, UserState
-from app.domain.vocabulary import ActiveKind, ArchiveKind, GrantKind, LifecycleKind, MemberKind, SuspensionKind
+from app.domain.vocabulary import ArchiveKind, GrantKind, LifecycleKind, MemberKind, SuspensionKind
 from app.models import (
     OrganizationArchive,
     OrganizationMember,
@@ -95,6 +95,7 @@ def profile_columns(user_id: Any) -> list[ColumnElement[Any]]:
 
 def user_state_from(row: Any, *, user_id: uuid.UUID, created_at: datetime) -> UserState:
     """A `UserState` from a row with the profile columns and `status_columns`."""
+    lifecycle = USER_LIFECYCLE.flags_from(row)
     return UserState(
         id=user_id,
         created_at=created_at,
@@ -102,11 +103,9 @@ def user_state_from(row: Any, *, user_id: uuid.UUID, created_at: datetime) -> Us
         display_name=row.display_name,
         bio=row.bio,
         avatar_url=row.avatar_url,
-        status=USER_LIFECYCLE.status_from(row),
+        status=lifecycle.status,
         is_platform_admin=row.platform_admin_kind == GrantKind.GRANTED,
-        deactivated=row.active_kind == ActiveKind.DEACTIVATED,
-        suspended=row.suspension_kind == SuspensionKind.SUSPENDED,
-        archived=row.archive_kind == ArchiveKind.ARCHIVED,
+        lifecycle=lifecycle,
         email_verified=bool(row.email_verified),
     )
 
@@ -151,7 +150,8 @@ async def find_login(db: AsyncSession, email: str) -> LoginCandidate | None:
     row = (await db.execute(stmt)).one_or_none()
     if row is None:
         return None
-    return LoginCandidate(row.user_id, row.password_hash, USER_LIFECYCLE.status_from(row), bool(row.email_verified))
+    status = USER_LIFECYCLE.flags_from(row).status
+    return LoginCandidate(row.user_id, row.password_hash, status, bool(row.email_verified))
 
 
 async def shares_organization(db: AsyncSession, user_id: uuid.UUID, other_id: uuid.UUID) -> bool:

@@ -39,7 +39,8 @@ from app.domain.errors import (
 from app.domain.permissions import GRANTABLE, Permission, sorted_permissions
 from app.repositories import api_keys as repo
 from app.services import policies
-from app.services.organizations import Page, lock_context
+from app.services.org_access import lock_context
+from app.services.pages import Page, page_of
 from app.services.policies import Action, OrgContext
 
 KEY_GRANTABLE: frozenset[Permission] = GRANTABLE - {Permission.API_KEYS_CREATE}
@@ -154,7 +155,7 @@ async def list_api_keys(
     """The organization's keys, newest first, revoked and expired ones included (no secrets)."""
     policies.require(ctx, Action.READ_API_KEYS)
     rows = await repo.api_keys_page(db, ctx.organization_id, before=before, limit=limit + 1)
-    return Page(items=rows[:limit], more=len(rows) > limit)
+    return page_of(rows, limit)
 
 
 async def revoke_api_key(db: AsyncSession, ctx: OrgContext, *, api_key_id: uuid.UUID) -> None:

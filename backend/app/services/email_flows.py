@@ -30,7 +30,8 @@ from app.repositories import users as users_repo
 from app.services import email_tokens, mail_messages
 from app.services.emails import account_key, check_email
 from app.services.password_policy import check_new_password
-from app.services.users import ClientInfo, check_current_password, end_sessions, require_self
+from app.services.sessions import end_sessions
+from app.services.users import ClientInfo, check_current_password, require_self
 
 
 async def mark_verified(

@@ -44,7 +44,8 @@ from app.services import email_tokens, mail_messages, policies
 from app.services.email_flows import mark_verified
 from app.services.email_tokens import REQUEST_WINDOW
 from app.services.emails import check_email, normalize_email
-from app.services.organizations import Page, lock_context
+from app.services.org_access import lock_context
+from app.services.pages import Page, page_of
 from app.services.policies import Action, OrgContext
 
 
@@ -129,7 +130,7 @@ async def list_for_organization(
     rows = await invitations_repo.organization_page(
         db, ctx.organization_id, now=ctx.now, status=status, before=before, limit=limit + 1
     )
-    return Page(items=rows[:limit], more=len(rows) > limit)
+    return page_of(rows, limit)
 
 
 async def revoke(db: AsyncSession, ctx: OrgContext, *, invitation_id: uuid.UUID) -> None:
@@ -169,7 +170,7 @@ async def mine(
     if not user.email_verified or user.email is None:
         return Page(items=[], more=False)
     rows = await invitations_repo.pending_for_email(db, user.email, now=now, before=before, limit=limit + 1)
-    return Page(items=rows[:limit], more=len(rows) > limit)
+    return page_of(rows, limit)
 
 
 async def _respond(

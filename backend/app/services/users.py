@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,16 +26,16 @@ from app.domain.errors import (
     PasswordRequired,
     PlatformAdminRequired,
     UserNotFound,
-    UserStatusConflict,
 )
+from app.domain.lifecycle import LIFECYCLE, Transition
 from app.domain.sessions import Principal
 from app.domain.users import Credential, UserState
-from app.domain.vocabulary import ActiveKind, ArchiveKind, LifecycleKind, RevocationReason, SuspensionKind
-from app.repositories import sessions as sessions_repo
+from app.domain.vocabulary import RevocationReason
 from app.repositories import users as users_repo
 from app.services import throttling
 from app.services.emails import check_email
 from app.services.password_policy import check_new_password, normalize_password
+from app.services.sessions import end_sessions
 
 # ------------------------------------------------------------------------------------- errors
 
@@ -55,32 +55,6 @@ class ClientInfo:
 class UserView:
     user: UserState
     full: bool  # with email: the user themself or a platform admin
-
-
-def sessions_cutoff(settings: Settings, now: datetime) -> datetime:
-    """Sessions created before this are past their absolute lifetime: dead whatever else holds."""
-    return now - timedelta(days=settings.session_absolute_days)
-
-
-async def end_sessions(
-    db: AsyncSession,
-    settings: Settings,
-    *,
-    user_id: uuid.UUID,
-    reason: RevocationReason,
-    now: datetime,
-    actor_id: uuid.UUID | None,
-    keep: uuid.UUID | None = None,
-) -> int:
-    """Revoke every session of the user that could still be used (but `keep`); how many."""
-    ended = 0
-    for session_id in await sessions_repo.unrevoked_session_ids(
-        db, user_id, created_after=sessions_cutoff(settings, now)
-    ):
-        if session_id != keep:
-            await sessions_repo.revoke_session(db, session_id=session_id, reason=reason, at=now, actor_id=actor_id)
-            ended += 1
-    return ended
 
 
 async def create_account(
@@ -233,108 +207,40 @@ async def change_password(
 # ------------------------------------------------------------------- status (platform admins)
 
 
-@dataclass(frozen=True, slots=True)
-class StatusChange:
-    kind: LifecycleKind  # the fact appended
-    applies: str  # UserState flag that must be False (set) or True (clear) before
-    sets: bool
-    conflict: str
-    conflict_detail: str
-    session_reason: RevocationReason
-    locks_out: bool  # refused on oneself
-
-
-STATUS_CHANGES: dict[str, StatusChange] = {
-    "activate": StatusChange(
-        ActiveKind.ACTIVATED,
-        "deactivated",
-        False,
-        "user_already_active",
-        "The user is not deactivated.",
-        RevocationReason.USER_ACTIVATED,
-        False,
-    ),
-    "deactivate": StatusChange(
-        ActiveKind.DEACTIVATED,
-        "deactivated",
-        True,
-        "user_already_inactive",
-        "The user is already deactivated.",
-        RevocationReason.USER_DEACTIVATED,
-        True,
-    ),
-    "suspend": StatusChange(
-        SuspensionKind.SUSPENDED,
-        "suspended",
-        True,
-        "user_already_suspended",
-        "The user is already suspended.",
-        RevocationReason.USER_SUSPENDED,
-        True,
-    ),
-    "unsuspend": StatusChange(
-        SuspensionKind.LIFTED,
-        "suspended",
-        False,
-        "user_not_suspended",
-        "The user is not suspended.",
-        RevocationReason.USER_UNSUSPENDED,
-        False,
-    ),
-    "archive": StatusChange(
-        ArchiveKind.ARCHIVED,
-        "archived",
-        True,
-        "user_already_archived",
-        "The user is already archived.",
-        RevocationReason.USER_ARCHIVED,
-        True,
-    ),
-    "restore": StatusChange(
-        ArchiveKind.RESTORED,
-        "archived",
-        False,
-        "user_not_archived",
-        "The user is not archived.",
-        RevocationReason.USER_RESTORED,
-        False,
-    ),
-}
-
-
 async def change_status(
     db: AsyncSession,
     settings: Settings,
     *,
     principal: Principal,
     user_id: uuid.UUID,
-    action: str,
+    transition: Transition,
     reason: str | None = None,
     now: datetime,
 ) -> UserState:
-    """activate | deactivate | suspend | unsuspend | archive | restore — platform admins only.
+    """activate | deactivate | suspend | unsuspend | archive | restore (`domain.lifecycle`) —
+    platform admins only; 409 when the transition would change nothing.
 
     Under the user's lock: the status fact, and the end of every session the user still has. A
     deactivated, suspended or archived user's tokens are refused at once anyway (every request
     re-reads the status); ending the sessions makes sure reactivation revives none of them. It is
     done on reactivation too, for a session a login may have opened while the change was racing.
     """
-    change = STATUS_CHANGES[action]
+    move = LIFECYCLE[transition]
     if not principal.is_platform_admin:
         if await _can_see(db, principal, user_id) is None or await users_repo.get_user_state(db, user_id) is None:
             raise UserNotFound()
         raise PlatformAdminRequired()
-    if change.locks_out and user_id == principal.user_id:
+    if move.locks_out and user_id == principal.user_id:
         raise CannotChangeOwnStatus()
     if not await users_repo.lock_user(db, user_id):
         raise UserNotFound()
     user = await _state(db, user_id)
-    if getattr(user, change.applies) == change.sets:
-        raise UserStatusConflict(change.conflict_detail, code=change.conflict)
+    if move.changes_nothing(user.lifecycle):
+        raise move.user_refusal()
     await users_repo.add_status_event(
-        db, user_id=user_id, kind=change.kind, at=now, actor_id=principal.user_id, reason=reason
+        db, user_id=user_id, kind=move.fact, at=now, actor_id=principal.user_id, reason=reason
     )
-    await end_sessions(db, settings, user_id=user_id, reason=change.session_reason, now=now, actor_id=principal.user_id)
+    await end_sessions(db, settings, user_id=user_id, reason=move.session_reason, now=now, actor_id=principal.user_id)
     return await _state(db, user_id)
 
 

@@ -14,7 +14,7 @@ from app.core.errors import NotAuthenticated
 from app.repositories import sessions as sessions_repo
 from app.repositories import users as users_repo
 from app.services.organizations import create_organization
-from app.services.principal import authenticate
+from app.services.sessions import authenticate
 
 
 async def test_live_session_of_active_user_authenticates(

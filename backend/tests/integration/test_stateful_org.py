@@ -49,7 +49,9 @@ from app.core.database import make_engine
 from app.core.errors import AppError
 from app.core.sealed import unseal
 from app.domain.errors import OwnerNotFound
+from app.domain.lifecycle import Transition
 from app.services import invitations as invitations_service
+from app.services import org_access, roster
 from app.services import organizations as service
 
 T = TypeVar("T")
@@ -210,7 +212,7 @@ class OrgLifecycle(RuleBasedStateMachine):
         async def go() -> Outcome:
             try:
                 async with self.db.begin_nested():
-                    ctx = await service.load_context(
+                    ctx = await org_access.load_context(
                         self.db,
                         organization_id=org,
                         user_id=self.actor_id(actor),
@@ -228,7 +230,7 @@ class OrgLifecycle(RuleBasedStateMachine):
         """`fn(ctx)` as the platform admin (who may read every organization, whatever its status)."""
 
         async def go() -> T:
-            ctx = await service.load_context(
+            ctx = await org_access.load_context(
                 self.db,
                 organization_id=org,
                 user_id=self.actor_id(PLATFORM_ADMIN),
@@ -275,7 +277,7 @@ class OrgLifecycle(RuleBasedStateMachine):
     def add(self, org: uuid.UUID, actor: int, who: int) -> None:
         target = who  # `target` is hypothesis's name for a rule's bundle
         self.step()
-        outcome = self.call(org, actor, lambda ctx: service.add_member(self.db, ctx, user_id=self.uid(target)))
+        outcome = self.call(org, actor, lambda ctx: roster.add_member(self.db, ctx, user_id=self.uid(target)))
         m = self.model[org]
         conflict = (
             (404, "user_not_found")
@@ -294,13 +296,13 @@ class OrgLifecycle(RuleBasedStateMachine):
     def remove(self, org: uuid.UUID, actor: int, who: int) -> None:
         target = who  # `target` is hypothesis's name for a rule's bundle
         self.step()
-        outcome = self.call(org, actor, lambda ctx: service.remove_member(self.db, ctx, user_id=self.uid(target)))
+        outcome = self.call(org, actor, lambda ctx: roster.remove_member(self.db, ctx, user_id=self.uid(target)))
         self._check_removal(org, actor, target, outcome)
 
     @rule(org=orgs, actor=st.integers(0, N_ACTIVE - 1))
     def leave(self, org: uuid.UUID, actor: int) -> None:
         self.step()
-        outcome = self.call(org, actor, lambda ctx: service.remove_member(self.db, ctx, user_id=self.uid(actor)))
+        outcome = self.call(org, actor, lambda ctx: roster.remove_member(self.db, ctx, user_id=self.uid(actor)))
         self._check_removal(org, actor, actor, outcome)
 
     def _check_removal(self, org: uuid.UUID, actor: int, target: int, outcome: Outcome) -> None:
@@ -322,7 +324,7 @@ class OrgLifecycle(RuleBasedStateMachine):
     def grant(self, org: uuid.UUID, actor: int, who: int) -> None:
         target = who  # `target` is hypothesis's name for a rule's bundle
         self.step()
-        outcome = self.call(org, actor, lambda ctx: service.grant_admin(self.db, ctx, user_id=self.uid(target)))
+        outcome = self.call(org, actor, lambda ctx: roster.grant_admin(self.db, ctx, user_id=self.uid(target)))
         m = self.model[org]
         conflict = (
             (409, "not_a_member") if target not in m.members else (409, "already_admin") if target in m.admins else None
@@ -335,7 +337,7 @@ class OrgLifecycle(RuleBasedStateMachine):
     def revoke(self, org: uuid.UUID, actor: int, who: int) -> None:
         target = who  # `target` is hypothesis's name for a rule's bundle
         self.step()
-        outcome = self.call(org, actor, lambda ctx: service.revoke_admin(self.db, ctx, user_id=self.uid(target)))
+        outcome = self.call(org, actor, lambda ctx: roster.revoke_admin(self.db, ctx, user_id=self.uid(target)))
         m = self.model[org]
         conflict = (
             (409, "owner_cannot_lose_admin")
@@ -352,7 +354,7 @@ class OrgLifecycle(RuleBasedStateMachine):
     def transfer(self, org: uuid.UUID, actor: int, who: int) -> None:
         target = who  # `target` is hypothesis's name for a rule's bundle
         self.step()
-        outcome = self.call(org, actor, lambda ctx: service.transfer_ownership(self.db, ctx, user_id=self.uid(target)))
+        outcome = self.call(org, actor, lambda ctx: roster.transfer_ownership(self.db, ctx, user_id=self.uid(target)))
         m = self.model[org]
         conflict = (
             (409, "not_a_member") if target not in m.members else (409, "already_owner") if target == m.owner else None
@@ -369,12 +371,10 @@ class OrgLifecycle(RuleBasedStateMachine):
     )
     def change_status(self, org: uuid.UUID, actor: int, action: str) -> None:
         self.step()
-        call: Callable[[Any], Awaitable[Any]] = (
-            (lambda ctx: service.suspend(self.db, ctx, reason="stateful"))
-            if action == "suspend"
-            else (lambda ctx: getattr(service, action)(self.db, ctx))
+        reason = "stateful" if action == "suspend" else None
+        outcome = self.call(
+            org, actor, lambda ctx: service.change_status(self.db, ctx, Transition(action), reason=reason)
         )
-        outcome = self.call(org, actor, call)
         m = self.model[org]
         flag, wanted, code = {
             "suspend": ("suspended", True, "already_suspended"),
@@ -509,10 +509,10 @@ class OrgLifecycle(RuleBasedStateMachine):
         expected = self.model[org].at(instant)
 
         async def read(ctx: Any) -> tuple[Any, Any, uuid.UUID | None]:
-            members = await service.list_members(self.db, ctx, as_of=instant, limit=100)
-            admins = await service.list_admins(self.db, ctx, as_of=instant, limit=100)
+            members = await roster.list_members(self.db, ctx, as_of=instant, limit=100)
+            admins = await roster.list_admins(self.db, ctx, as_of=instant, limit=100)
             try:
-                owner: uuid.UUID | None = (await service.get_owner(self.db, ctx, as_of=instant)).user_id
+                owner: uuid.UUID | None = (await roster.get_owner(self.db, ctx, as_of=instant)).user_id
             except OwnerNotFound:
                 owner = None
             return members, admins, owner
@@ -538,9 +538,9 @@ class OrgLifecycle(RuleBasedStateMachine):
             async def read(ctx: Any) -> tuple[Any, Any, Any, Any]:
                 return (
                     await service.get_organization(self.db, ctx),
-                    (await service.list_members(self.db, ctx, limit=100)).items,
-                    (await service.list_admins(self.db, ctx, limit=100)).items,
-                    await service.get_owner(self.db, ctx),
+                    (await roster.list_members(self.db, ctx, limit=100)).items,
+                    (await roster.list_admins(self.db, ctx, limit=100)).items,
+                    await roster.get_owner(self.db, ctx),
                 )
 
             state, members, admins, owner = self.operator_read(org_id, read)

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import CheckConstraint
 
 from app.domain.events import EVENT_RANKS, EVENT_TYPES, EventSource, EventType, event_type
+from app.domain.lifecycle import Flags
 from app.domain.vocabulary import (
     INVITABLE_ROLES,
     ActiveKind,
@@ -22,7 +23,6 @@ from app.domain.vocabulary import (
     Status,
     SuspensionKind,
     TokenPurpose,
-    status_of,
 )
 from app.models import Base
 
@@ -138,4 +138,4 @@ def test_ranks_order_one_instant() -> None:
 def test_the_most_severe_fact_makes_the_status(
     facts: tuple[str | None, str | None, str | None], status: Status
 ) -> None:
-    assert status_of(*facts) == status
+    assert Flags.of(*facts).status == status

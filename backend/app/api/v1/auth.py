@@ -30,8 +30,8 @@ from app.schemas.auth import (
 from app.schemas.common import Cursor, Limit
 from app.schemas.organizations import my_organization_read, organization_read
 from app.schemas.users import UserRead
-from app.services import auth
-from app.services.auth import TokenPair
+from app.services import auth, sessions
+from app.services.sessions import TokenPair
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -130,7 +130,7 @@ async def log_in(
 @router.post("/refresh", response_model=TokenRead)
 async def refresh(body: TokenRefresh, db: SessionDep, settings: SettingsDep, clock: ClockDep) -> Any:
     """Trade the refresh token for a new pair (the old refresh token is then used up)."""
-    outcome = await auth.refresh(db, settings, refresh_token=body.refresh_token, now=clock.now())
+    outcome = await sessions.refresh(db, settings, refresh_token=body.refresh_token, now=clock.now())
     return _token_read(outcome)
 
 
@@ -139,7 +139,7 @@ async def logout(
     db: SessionDep, settings: SettingsDep, clock: ClockDep, token: BearerToken, body: LogoutBody | None = None
 ) -> Response:
     """End the session of the Bearer access token — or of `refresh_token` when given."""
-    await auth.logout(
+    await sessions.logout(
         db, settings, access_token=token, refresh_token=body.refresh_token if body else None, now=clock.now()
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -151,7 +151,7 @@ async def switch_organization(
 ) -> Any:
     """Carry this organization: with `refresh_token`, that token is rotated and a new pair comes
     back; with the access token alone, only a new access token (never a refresh token)."""
-    outcome = await auth.switch_organization(
+    outcome = await sessions.switch_organization(
         db,
         settings,
         principal=principal,
@@ -159,7 +159,7 @@ async def switch_organization(
         refresh_token=body.refresh_token,
         now=clock.now(),
     )
-    if isinstance(outcome, auth.AccessToken):
+    if isinstance(outcome, sessions.AccessToken):
         return AccessTokenRead(
             access_token=outcome.access_token, expires_in=outcome.expires_in, organization_id=outcome.organization_id
         )
@@ -190,7 +190,7 @@ async def list_sessions(
     cursor: Cursor = None,
 ) -> SessionList:
     """Your live sessions, newest first."""
-    page = await auth.list_sessions(
+    page = await sessions.list_sessions(
         db, settings, principal=principal, before=parse_sessions_cursor(cursor), limit=limit, now=clock.now()
     )
     return SessionList(
@@ -213,5 +213,5 @@ async def revoke_session(
     session_id: uuid.UUID, principal: CurrentPrincipal, db: SessionDep, clock: ClockDep
 ) -> Response:
     """End one of your sessions (its refresh and access tokens stop working)."""
-    await auth.revoke_own_session(db, principal=principal, session_id=session_id, now=clock.now())
+    await sessions.revoke_own_session(db, principal=principal, session_id=session_id, now=clock.now())
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -3,7 +3,8 @@
 Every `/{org_id}` route declares the one permission it needs (`Requires(Permission.X)`, checked by
 the one tenancy guard: authentication and the caller's standing in one query; 404 for anything
 the caller may not see) and takes the guard's `OrgContextDep`. The rules — status, permission
-catalog, conflicts — live in `services/organizations.py`, `services/policies.py` and
+catalog, conflicts — live in `services/organizations.py`, `services/roster.py`,
+`services/history.py`, `services/policies.py` and
 `domain/permissions.py`.
 """
 
@@ -27,6 +28,7 @@ from app.api.deps import (
 )
 from app.domain.errors import InvalidCursor
 from app.domain.events import EVENT_RANKS
+from app.domain.lifecycle import Transition
 from app.domain.organizations import AdminEntry, EventPosition, MemberEntry, OrgEvent, OwnerEntry
 from app.domain.permissions import Permission, sorted_permissions
 from app.schemas.common import (
@@ -56,6 +58,7 @@ from app.schemas.organizations import (
     organization_read,
 )
 from app.schemas.permissions import PermissionsRead
+from app.services import history, roster
 from app.services import organizations as service
 
 router = APIRouter(prefix="/organizations", tags=["organizations"])
@@ -167,32 +170,32 @@ async def update_organization(body: OrganizationUpdate, ctx: OrgContextDep, db: 
 
 @router.post("/{org_id}/activate", dependencies=[Requires(Permission.ORGANIZATION_LIFECYCLE)])
 async def activate(ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
-    return organization_read(await service.activate(db, ctx))
+    return organization_read(await service.change_status(db, ctx, Transition.ACTIVATE))
 
 
 @router.post("/{org_id}/deactivate", dependencies=[Requires(Permission.ORGANIZATION_LIFECYCLE)])
 async def deactivate(ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
-    return organization_read(await service.deactivate(db, ctx))
+    return organization_read(await service.change_status(db, ctx, Transition.DEACTIVATE))
 
 
 @router.post("/{org_id}/suspend", dependencies=[Requires(Permission.ORGANIZATION_SUSPEND)])
 async def suspend(body: SuspendBody, ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
-    return organization_read(await service.suspend(db, ctx, reason=body.reason))
+    return organization_read(await service.change_status(db, ctx, Transition.SUSPEND, reason=body.reason))
 
 
 @router.post("/{org_id}/unsuspend", dependencies=[Requires(Permission.ORGANIZATION_SUSPEND)])
 async def unsuspend(ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
-    return organization_read(await service.unsuspend(db, ctx))
+    return organization_read(await service.change_status(db, ctx, Transition.UNSUSPEND))
 
 
 @router.post("/{org_id}/archive", dependencies=[Requires(Permission.ORGANIZATION_LIFECYCLE)])
 async def archive(ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
-    return organization_read(await service.archive(db, ctx))
+    return organization_read(await service.change_status(db, ctx, Transition.ARCHIVE))
 
 
 @router.post("/{org_id}/restore", dependencies=[Requires(Permission.ORGANIZATION_LIFECYCLE)])
 async def restore(ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
-    return organization_read(await service.restore(db, ctx))
+    return organization_read(await service.change_status(db, ctx, Transition.RESTORE))
 
 
 # ---------------------------------------------------------------------------------- members
@@ -202,7 +205,7 @@ async def restore(ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
 async def list_members(
     ctx: OrgContextDep, db: SessionDep, limit: Limit = 50, cursor: Cursor = None, as_of: AsOf = None
 ) -> ListResponse[MemberRead]:
-    page = await service.list_members(db, ctx, after=decode_after(cursor, "members"), limit=limit, as_of=as_of)
+    page = await roster.list_members(db, ctx, after=decode_after(cursor, "members"), limit=limit, as_of=as_of)
     next_cursor = encode_after("members", page.items[-1].user_id) if page.more else None
     return ListResponse(items=[_member(m) for m in page.items], next_cursor=next_cursor)
 
@@ -217,7 +220,7 @@ async def list_members(
 async def add_member(body: MemberAdd, ctx: OrgContextDep, db: SessionDep, settings: SettingsDep) -> Any:
     """Add an active user by id, or by email (rate-limited per caller; an unknown email and an
     account that cannot be added get the same 404 `user_not_found`)."""
-    outcome = await service.add_member(
+    outcome = await roster.add_member(
         db, ctx, user_id=body.user_id, email=body.email, email_adds_per_hour=settings.member_email_adds_per_hour
     )
     return _member(outcome)
@@ -231,7 +234,7 @@ async def add_member(body: MemberAdd, ctx: OrgContextDep, db: SessionDep, settin
 )
 async def remove_member(user_id: uuid.UUID, ctx: OrgContextDep, db: SessionDep) -> Response:
     """Remove a member; with your own id, leave."""
-    await service.remove_member(db, ctx, user_id=user_id)
+    await roster.remove_member(db, ctx, user_id=user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -242,14 +245,14 @@ async def remove_member(user_id: uuid.UUID, ctx: OrgContextDep, db: SessionDep) 
 async def list_admins(
     ctx: OrgContextDep, db: SessionDep, limit: Limit = 50, cursor: Cursor = None, as_of: AsOf = None
 ) -> ListResponse[AdminRead]:
-    page = await service.list_admins(db, ctx, after=decode_after(cursor, "admins"), limit=limit, as_of=as_of)
+    page = await roster.list_admins(db, ctx, after=decode_after(cursor, "admins"), limit=limit, as_of=as_of)
     next_cursor = encode_after("admins", page.items[-1].user_id) if page.more else None
     return ListResponse(items=[_admin(a) for a in page.items], next_cursor=next_cursor)
 
 
 @router.post("/{org_id}/admins", status_code=status.HTTP_201_CREATED, dependencies=[Requires(Permission.ADMINS_GRANT)])
 async def grant_admin(body: UserRef, ctx: OrgContextDep, db: SessionDep) -> AdminRead:
-    return _admin(await service.grant_admin(db, ctx, user_id=body.user_id))
+    return _admin(await roster.grant_admin(db, ctx, user_id=body.user_id))
 
 
 @router.delete(
@@ -259,7 +262,7 @@ async def grant_admin(body: UserRef, ctx: OrgContextDep, db: SessionDep) -> Admi
     dependencies=[Requires(Permission.ADMINS_REVOKE)],
 )
 async def revoke_admin(user_id: uuid.UUID, ctx: OrgContextDep, db: SessionDep) -> Response:
-    await service.revoke_admin(db, ctx, user_id=user_id)
+    await roster.revoke_admin(db, ctx, user_id=user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -268,12 +271,12 @@ async def revoke_admin(user_id: uuid.UUID, ctx: OrgContextDep, db: SessionDep) -
 
 @router.get("/{org_id}/owner", dependencies=[Requires(Permission.OWNER_READ)])
 async def get_owner(ctx: OrgContextDep, db: SessionDep, as_of: AsOf = None) -> OwnerRead:
-    return _owner(await service.get_owner(db, ctx, as_of=as_of))
+    return _owner(await roster.get_owner(db, ctx, as_of=as_of))
 
 
 @router.post("/{org_id}/transfer-ownership", dependencies=[Requires(Permission.OWNERSHIP_TRANSFER)])
 async def transfer_ownership(body: UserRef, ctx: OrgContextDep, db: SessionDep) -> OwnerRead:
-    return _owner(await service.transfer_ownership(db, ctx, user_id=body.user_id))
+    return _owner(await roster.transfer_ownership(db, ctx, user_id=body.user_id))
 
 
 # ----------------------------------------------------------------------------------- events
@@ -284,7 +287,7 @@ async def list_events(
     ctx: OrgContextDep, db: SessionDep, limit: Limit = 50, cursor: Cursor = None
 ) -> ListResponse[EventRead]:
     """The organization's whole history, newest first."""
-    page = await service.list_events(db, ctx, before=_event_position(cursor), limit=limit)
+    page = await history.list_events(db, ctx, before=_event_position(cursor), limit=limit)
     next_cursor = _event_cursor(page.items[-1]) if page.more else None
     return ListResponse(items=[_event(e) for e in page.items], next_cursor=next_cursor)
 

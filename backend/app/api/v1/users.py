@@ -12,6 +12,7 @@ from app.api.client import ClientDep
 from app.api.deps import ClockDep, CurrentPrincipal, SessionDep, SettingsDep
 from app.core.clock import Clock
 from app.core.config import Settings
+from app.domain.lifecycle import Transition
 from app.domain.sessions import Principal
 from app.domain.users import UserState
 from app.schemas.users import PasswordChange, ProfileUpdate, UserRead, UserSuspend
@@ -72,7 +73,7 @@ async def change_password(
 
 
 async def _status(
-    action: str,
+    transition: Transition,
     user_id: uuid.UUID,
     principal: Principal,
     db: AsyncSession,
@@ -81,7 +82,7 @@ async def _status(
     reason: str | None = None,
 ) -> UserRead:
     user = await users.change_status(
-        db, settings, principal=principal, user_id=user_id, action=action, reason=reason, now=clock.now()
+        db, settings, principal=principal, user_id=user_id, transition=transition, reason=reason, now=clock.now()
     )
     return _full(user)
 
@@ -91,7 +92,7 @@ async def activate(
     user_id: uuid.UUID, principal: CurrentPrincipal, db: SessionDep, settings: SettingsDep, clock: ClockDep
 ) -> UserRead:
     """Platform admins: lift a deactivation (old sessions stay ended)."""
-    return await _status("activate", user_id, principal, db, settings, clock)
+    return await _status(Transition.ACTIVATE, user_id, principal, db, settings, clock)
 
 
 @router.post("/{user_id}/deactivate", response_model=UserRead)
@@ -99,7 +100,7 @@ async def deactivate(
     user_id: uuid.UUID, principal: CurrentPrincipal, db: SessionDep, settings: SettingsDep, clock: ClockDep
 ) -> UserRead:
     """Platform admins: deactivate; every token of the user stops working at once."""
-    return await _status("deactivate", user_id, principal, db, settings, clock)
+    return await _status(Transition.DEACTIVATE, user_id, principal, db, settings, clock)
 
 
 @router.post("/{user_id}/suspend", response_model=UserRead)
@@ -112,7 +113,7 @@ async def suspend(
     clock: ClockDep,
 ) -> UserRead:
     """Platform admins: suspend (with a reason); every token of the user stops working at once."""
-    return await _status("suspend", user_id, principal, db, settings, clock, reason=body.reason)
+    return await _status(Transition.SUSPEND, user_id, principal, db, settings, clock, reason=body.reason)
 
 
 @router.post("/{user_id}/unsuspend", response_model=UserRead)
@@ -120,7 +121,7 @@ async def unsuspend(
     user_id: uuid.UUID, principal: CurrentPrincipal, db: SessionDep, settings: SettingsDep, clock: ClockDep
 ) -> UserRead:
     """Platform admins: lift a suspension (old sessions stay ended)."""
-    return await _status("unsuspend", user_id, principal, db, settings, clock)
+    return await _status(Transition.UNSUSPEND, user_id, principal, db, settings, clock)
 
 
 @router.post("/{user_id}/archive", response_model=UserRead)
@@ -128,7 +129,7 @@ async def archive(
     user_id: uuid.UUID, principal: CurrentPrincipal, db: SessionDep, settings: SettingsDep, clock: ClockDep
 ) -> UserRead:
     """Platform admins: archive; every token of the user stops working at once."""
-    return await _status("archive", user_id, principal, db, settings, clock)
+    return await _status(Transition.ARCHIVE, user_id, principal, db, settings, clock)
 
 
 @router.post("/{user_id}/restore", response_model=UserRead)
@@ -136,4 +137,4 @@ async def restore(
     user_id: uuid.UUID, principal: CurrentPrincipal, db: SessionDep, settings: SettingsDep, clock: ClockDep
 ) -> UserRead:
     """Platform admins: restore an archived user (old sessions stay ended)."""
-    return await _status("restore", user_id, principal, db, settings, clock)
+    return await _status(Transition.RESTORE, user_id, principal, db, settings, clock)

@@ -1,0 +1,107 @@
+"""The caller's standing in an organization, as every org-scoped service function receives it.
+
+The guard (`api/deps.py`) builds an `OrgContext` from the principal query's organization columns;
+jobs and tests build one with `load_context`. A mutation calls `lock` first: it locks the
+organization row and re-reads the caller's standing (and the standing of the users it is about)
+inside the lock, so two concurrent requests cannot both act on a state that one of them changes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.errors import OrganizationNotFound, UserNotActive, UserNotFound
+from app.domain.organizations import OrgStanding, role_of
+from app.domain.sessions import Principal
+from app.domain.users import UserState
+from app.repositories import organizations as orgs
+from app.repositories import users as users_repo
+from app.services import policies
+from app.services.policies import OrgContext
+
+
+def _context(standing: OrgStanding, *, user_id: uuid.UUID, is_platform_admin: bool, now: datetime) -> OrgContext:
+    return policies.visible(
+        OrgContext(
+            organization_id=standing.state.id,
+            user_id=user_id,
+            role=standing.role(user_id),
+            is_platform_admin=is_platform_admin,
+            status=standing.state.status,
+            owner_id=standing.state.owner_id,
+            now=now,
+        )
+    )
+
+
+def org_context(principal: Principal, *, now: datetime) -> OrgContext:
+    """The guard's context from the principal query's org columns; 404 when not visible."""
+    access = principal.org
+    if access is None or not access.exists:
+        raise OrganizationNotFound()
+    owner_id = access.owner_id
+    return policies.visible(
+        OrgContext(
+            organization_id=access.organization_id,
+            user_id=principal.user_id,
+            role=role_of(principal.user_id, is_member=access.is_member, is_admin=access.is_admin, owner_id=owner_id),
+            is_platform_admin=principal.is_platform_admin,
+            status=access.status,
+            owner_id=owner_id,
+            now=now,
+        )
+    )
+
+
+async def load_context(
+    db: AsyncSession, *, organization_id: uuid.UUID, user_id: uuid.UUID, is_platform_admin: bool, now: datetime
+) -> OrgContext:
+    """An `OrgContext` without a token (jobs, tests): the same composition as the guard's."""
+    standing = await orgs.get_standing(db, organization_id, [user_id])
+    if standing is None:
+        raise OrganizationNotFound()
+    return _context(standing, user_id=user_id, is_platform_admin=is_platform_admin, now=now)
+
+
+async def lock(db: AsyncSession, ctx: OrgContext, *user_ids: uuid.UUID) -> tuple[OrgContext, OrgStanding]:
+    """Lock the organization, then re-read the caller's standing (and `user_ids`') inside the lock.
+
+    A key's standing is its organization's status (its permissions and liveness were read by the
+    guard in this transaction; a revocation committed meanwhile takes effect on the next request).
+    """
+    if not await orgs.lock_organization(db, ctx.organization_id):
+        raise OrganizationNotFound()
+    caller = [] if ctx.user_id is None else [ctx.user_id]
+    standing = await orgs.get_standing(db, ctx.organization_id, [*caller, *user_ids])
+    if standing is None:
+        raise OrganizationNotFound()
+    fresh = replace(
+        ctx,
+        role=None if ctx.user_id is None else standing.role(ctx.user_id),
+        status=standing.state.status,
+        owner_id=standing.state.owner_id,
+    )
+    return policies.visible(fresh), standing
+
+
+async def lock_context(db: AsyncSession, ctx: OrgContext) -> OrgContext:
+    """Lock the organization and re-read the caller's standing inside the lock (for mutations
+    that need no one else's standing, e.g. API keys and invitations)."""
+    fresh, _ = await lock(db, ctx)
+    return fresh
+
+
+async def active_user(db: AsyncSession, user_id: uuid.UUID) -> UserState:
+    """The user, locked against a concurrent status change until commit; 404 / 409 otherwise."""
+    if not await users_repo.lock_user(db, user_id):
+        raise UserNotFound()
+    user = await users_repo.get_user_state(db, user_id)
+    if user is None:
+        raise UserNotFound()
+    if not user.is_active:
+        raise UserNotActive()
+    return user
