@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from app.domain.errors import InvalidCursor
-from app.domain.sessions import SessionInfo
-from app.schemas.common import StrictBody, cursor_instant, decode_cursor, encode_cursor, single_line
+from app.schemas.common import StrictBody, single_line
 from app.schemas.organizations import MyOrganizationRead, OrganizationRead
 from app.schemas.users import DisplayName, PasswordField, UserRead
 
@@ -120,25 +118,3 @@ class SessionRead(BaseModel):
 class SessionList(BaseModel):
     items: list[SessionRead]
     next_cursor: str | None
-
-
-_SESSIONS = "sessions"
-
-
-def sessions_cursor(last: SessionInfo) -> str:
-    return encode_cursor({"k": _SESSIONS, "c": last.created_at.isoformat(), "i": str(last.id)})
-
-
-def parse_sessions_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    if cursor is None:
-        return None
-    data: dict[str, Any] = decode_cursor(cursor, _SESSIONS)
-    raw_created, raw_id = data.get("c"), data.get("i")
-    if not isinstance(raw_created, str) or not isinstance(raw_id, str):
-        raise InvalidCursor()
-    created_at = cursor_instant(raw_created)
-    try:
-        session_id = uuid.UUID(raw_id)
-    except ValueError as exc:
-        raise InvalidCursor() from exc
-    return created_at, session_id

@@ -1,23 +1,13 @@
-"""Shared list envelope and opaque cursors.
-
-A cursor is base64url (unpadded) of a small JSON object; clients must treat it as opaque. A
-cursor that does not decode to what the list expects is a 422 `invalid_cursor`, never a 500.
-"""
+"""Shared list envelope, query parameters and input checks (cursors: `schemas/cursors.py`)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import unicodedata
-import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict
-
-from app.domain.errors import InvalidCursor
 
 T = TypeVar("T")
 
@@ -72,56 +62,6 @@ class ListResponse(BaseModel, Generic[T]):
     next_cursor: str | None
 
 
-def encode_cursor(data: dict[str, Any]) -> str:
-    raw = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def decode_cursor(cursor: str, kind: str) -> dict[str, Any]:
-    """The cursor's fields, if it is a well-formed cursor of list `kind`; InvalidCursor otherwise."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        data = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise InvalidCursor() from exc
-    if not isinstance(data, dict) or data.get("k") != kind:
-        raise InvalidCursor()
-    return data
-
-
-def encode_after(kind: str, key: uuid.UUID) -> str:
-    return encode_cursor({"k": kind, "a": str(key)})
-
-
-def decode_after(cursor: str | None, kind: str) -> uuid.UUID | None:
-    """Keyset cursor of an id-ordered list: the last id served."""
-    if cursor is None:
-        return None
-    value = decode_cursor(cursor, kind).get("a")
-    if not isinstance(value, str):
-        raise InvalidCursor()
-    try:
-        return uuid.UUID(value)
-    except ValueError as exc:
-        raise InvalidCursor() from exc
-
-
 def aware(instant: datetime | None) -> datetime | None:
     """The instant in UTC (a naive one is read as UTC); None stays None."""
     return None if instant is None else utc_instant(instant)
-
-
-def cursor_instant(raw: object) -> datetime:
-    """An instant stored in a cursor: ISO-8601 with an offset, within years 1–9999 in UTC."""
-    if not isinstance(raw, str):
-        raise InvalidCursor()
-    try:
-        instant = datetime.fromisoformat(raw)
-    except ValueError as exc:
-        raise InvalidCursor() from exc
-    if instant.tzinfo is None:
-        raise InvalidCursor()
-    try:
-        return utc_instant(instant)
-    except ValueError as exc:
-        raise InvalidCursor() from exc

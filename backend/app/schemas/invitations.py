@@ -8,9 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from app.domain.errors import InvalidCursor
 from app.domain.invitations import InvitationState
-from app.schemas.common import StrictBody, decode_cursor, encode_cursor
+from app.schemas.common import StrictBody
 from app.schemas.email import EmailToken
 
 InvitationStatus = Literal["pending", "accepted", "declined", "revoked", "expired"]
@@ -72,19 +71,3 @@ class InvitationToken(StrictBody):
 class InvitationAccepted(BaseModel):
     organization_id: uuid.UUID
     role: str
-
-
-_KIND = "invitations"
-
-
-def invitations_cursor(last: InvitationState) -> str:
-    return encode_cursor({"k": _KIND, "s": last.seq})
-
-
-def parse_invitations_cursor(cursor: str | None) -> int | None:
-    if cursor is None:
-        return None
-    seq = decode_cursor(cursor, _KIND).get("s")
-    if not isinstance(seq, int) or isinstance(seq, bool) or not 0 < seq < 2**63:
-        raise InvalidCursor()
-    return seq

@@ -3,37 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from fastapi import APIRouter, Response, status
 
 from app.api.deps import OrgContextDep, Requires, SessionDep, describe_permissions
-from app.domain.api_keys import ApiKeyState
-from app.domain.errors import InvalidCursor
 from app.domain.permissions import Permission
+from app.schemas import cursors
 from app.schemas.api_keys import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, api_key_read
-from app.schemas.common import Cursor, Limit, ListResponse, cursor_instant, decode_cursor, encode_cursor
+from app.schemas.common import Cursor, Limit, ListResponse
 from app.services import api_keys as service
 
 router = APIRouter(prefix="/organizations", tags=["api keys"])
-
-
-def _cursor(state: ApiKeyState) -> str:
-    return encode_cursor({"k": "api_keys", "t": state.created_at.isoformat(), "i": str(state.id)})
-
-
-def _position(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    if cursor is None:
-        return None
-    data = decode_cursor(cursor, "api_keys")
-    raw_id = data.get("i")
-    if not isinstance(raw_id, str):
-        raise InvalidCursor()
-    try:
-        key_id = uuid.UUID(raw_id)
-    except ValueError as exc:
-        raise InvalidCursor() from exc
-    return cursor_instant(data.get("t")), key_id
 
 
 @router.post(
@@ -52,8 +32,8 @@ async def list_api_keys(
     ctx: OrgContextDep, db: SessionDep, limit: Limit = 50, cursor: Cursor = None
 ) -> ListResponse[ApiKeyRead]:
     """The organization's keys, newest first (revoked and expired ones too); never a secret."""
-    page = await service.list_api_keys(db, ctx, before=_position(cursor), limit=limit)
-    next_cursor = _cursor(page.items[-1]) if page.more else None
+    page = await service.list_api_keys(db, ctx, before=cursors.API_KEYS.decode(cursor), limit=limit)
+    next_cursor = cursors.API_KEYS.encode(page.items[-1].created_at, page.items[-1].id) if page.more else None
     return ListResponse(items=[api_key_read(k) for k in page.items], next_cursor=next_cursor)
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from app.api.client import ClientDep
 from app.api.deps import BearerToken, ClockDep, CurrentPrincipal, CurrentUser, SessionDep, SettingsDep, TransactionsDep
+from app.schemas import cursors
 from app.schemas.auth import (
     AccessTokenRead,
     LogoutBody,
@@ -24,8 +25,6 @@ from app.schemas.auth import (
     TokenRead,
     TokenRefresh,
     UserRegister,
-    parse_sessions_cursor,
-    sessions_cursor,
 )
 from app.schemas.common import Cursor, Limit
 from app.schemas.organizations import my_organization_read, organization_read
@@ -191,7 +190,7 @@ async def list_sessions(
 ) -> SessionList:
     """Your live sessions, newest first."""
     page = await sessions.list_sessions(
-        db, settings, principal=principal, before=parse_sessions_cursor(cursor), limit=limit, now=clock.now()
+        db, settings, principal=principal, before=cursors.SESSIONS.decode(cursor), limit=limit, now=clock.now()
     )
     return SessionList(
         items=[
@@ -204,7 +203,7 @@ async def list_sessions(
             )
             for s in page.items
         ],
-        next_cursor=sessions_cursor(page.items[-1]) if page.more else None,
+        next_cursor=cursors.SESSIONS.encode(page.items[-1].created_at, page.items[-1].id) if page.more else None,
     )
 
 

@@ -18,6 +18,7 @@ from app.api.deps import (
     describe_permissions,
 )
 from app.domain.permissions import Permission
+from app.schemas import cursors
 from app.schemas.common import Cursor, Limit
 from app.schemas.invitations import (
     InvitationAccepted,
@@ -28,8 +29,6 @@ from app.schemas.invitations import (
     InvitationToken,
     MyInvitationList,
     MyInvitationRead,
-    invitations_cursor,
-    parse_invitations_cursor,
 )
 from app.services import invitations as service
 
@@ -73,11 +72,11 @@ async def list_invitations(
 ) -> InvitationList:
     """The organization's invitations, newest first (admins and up)."""
     page = await service.list_for_organization(
-        db, ctx, status=status, before=parse_invitations_cursor(cursor), limit=limit
+        db, ctx, status=status, before=cursors.INVITATIONS.decode(cursor), limit=limit
     )
     return InvitationList(
         items=[InvitationRead.of(i) for i in page.items],
-        next_cursor=invitations_cursor(page.items[-1]) if page.more else None,
+        next_cursor=cursors.INVITATIONS.encode(page.items[-1].seq) if page.more else None,
     )
 
 
@@ -100,11 +99,11 @@ async def my_invitations(
     """Your pending invitations, with the organization's name — once your email is verified
     (until then the list is empty)."""
     page = await service.mine(
-        db, principal=principal, now=clock.now(), before=parse_invitations_cursor(cursor), limit=limit
+        db, principal=principal, now=clock.now(), before=cursors.INVITATIONS.decode(cursor), limit=limit
     )
     return MyInvitationList(
         items=[MyInvitationRead.of(i) for i in page.items],
-        next_cursor=invitations_cursor(page.items[-1]) if page.more else None,
+        next_cursor=cursors.INVITATIONS.encode(page.items[-1].seq) if page.more else None,
     )
 
 

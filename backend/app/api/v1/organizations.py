@@ -26,22 +26,11 @@ from app.api.deps import (
     SettingsDep,
     describe_permissions,
 )
-from app.domain.errors import InvalidCursor
-from app.domain.events import EVENT_RANKS
 from app.domain.lifecycle import Transition
-from app.domain.organizations import AdminEntry, EventPosition, MemberEntry, OrgEvent, OwnerEntry
+from app.domain.organizations import AdminEntry, MemberEntry, OrgEvent, OwnerEntry
 from app.domain.permissions import Permission, sorted_permissions
-from app.schemas.common import (
-    Cursor,
-    Limit,
-    ListResponse,
-    aware,
-    cursor_instant,
-    decode_after,
-    decode_cursor,
-    encode_after,
-    encode_cursor,
-)
+from app.schemas import cursors
+from app.schemas.common import Cursor, Limit, ListResponse, aware
 from app.schemas.organizations import (
     AdminRead,
     EventRead,
@@ -94,21 +83,8 @@ def _event(event: OrgEvent) -> EventRead:
     )
 
 
-def _event_cursor(event: OrgEvent) -> str:
-    return encode_cursor({"k": "events", "t": event.occurred_at.isoformat(), "r": event.rank, "i": event.seq})
-
-
-def _event_position(cursor: str | None) -> EventPosition | None:
-    if cursor is None:
-        return None
-    data = decode_cursor(cursor, "events")
-    instant, rank, seq = data.get("t"), data.get("r"), data.get("i")
-    if not (isinstance(instant, str) and type(rank) is int and type(seq) is int):
-        raise InvalidCursor()
-    if rank not in EVENT_RANKS.values() or not 0 < seq < 2**63:
-        raise InvalidCursor()
-    occurred_at = cursor_instant(instant)
-    return EventPosition(occurred_at=occurred_at, rank=rank, seq=seq)
+def _event_keys(event: OrgEvent) -> tuple[datetime, int, int]:
+    return event.occurred_at, event.rank, event.seq
 
 
 # ------------------------------------------------------------------------------- my orgs
@@ -136,9 +112,9 @@ async def list_my_organizations(
 ) -> ListResponse[MyOrganizationRead]:
     """The caller's organizations, with their role and each organization's status."""
     page = await service.list_my_organizations(
-        db, user_id=principal.user_id, after=decode_after(cursor, "orgs"), limit=limit
+        db, user_id=principal.user_id, after=cursors.MY_ORGANIZATIONS.decode(cursor), limit=limit
     )
-    next_cursor = encode_after("orgs", page.items[-1].organization.id) if page.more else None
+    next_cursor = cursors.MY_ORGANIZATIONS.encode(page.items[-1].organization.id) if page.more else None
     return ListResponse(items=[my_organization_read(m) for m in page.items], next_cursor=next_cursor)
 
 
@@ -205,8 +181,8 @@ async def restore(ctx: OrgContextDep, db: SessionDep) -> OrganizationRead:
 async def list_members(
     ctx: OrgContextDep, db: SessionDep, limit: Limit = 50, cursor: Cursor = None, as_of: AsOf = None
 ) -> ListResponse[MemberRead]:
-    page = await roster.list_members(db, ctx, after=decode_after(cursor, "members"), limit=limit, as_of=as_of)
-    next_cursor = encode_after("members", page.items[-1].user_id) if page.more else None
+    page = await roster.list_members(db, ctx, after=cursors.MEMBERS.decode(cursor), limit=limit, as_of=as_of)
+    next_cursor = cursors.MEMBERS.encode(page.items[-1].user_id) if page.more else None
     return ListResponse(items=[_member(m) for m in page.items], next_cursor=next_cursor)
 
 
@@ -245,8 +221,8 @@ async def remove_member(user_id: uuid.UUID, ctx: OrgContextDep, db: SessionDep) 
 async def list_admins(
     ctx: OrgContextDep, db: SessionDep, limit: Limit = 50, cursor: Cursor = None, as_of: AsOf = None
 ) -> ListResponse[AdminRead]:
-    page = await roster.list_admins(db, ctx, after=decode_after(cursor, "admins"), limit=limit, as_of=as_of)
-    next_cursor = encode_after("admins", page.items[-1].user_id) if page.more else None
+    page = await roster.list_admins(db, ctx, after=cursors.ADMINS.decode(cursor), limit=limit, as_of=as_of)
+    next_cursor = cursors.ADMINS.encode(page.items[-1].user_id) if page.more else None
     return ListResponse(items=[_admin(a) for a in page.items], next_cursor=next_cursor)
 
 
@@ -287,8 +263,8 @@ async def list_events(
     ctx: OrgContextDep, db: SessionDep, limit: Limit = 50, cursor: Cursor = None
 ) -> ListResponse[EventRead]:
     """The organization's whole history, newest first."""
-    page = await history.list_events(db, ctx, before=_event_position(cursor), limit=limit)
-    next_cursor = _event_cursor(page.items[-1]) if page.more else None
+    page = await history.list_events(db, ctx, before=cursors.EVENTS.decode(cursor), limit=limit)
+    next_cursor = cursors.EVENTS.encode(*_event_keys(page.items[-1])) if page.more else None
     return ListResponse(items=[_event(e) for e in page.items], next_cursor=next_cursor)
 
 
