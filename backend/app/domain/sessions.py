@@ -7,17 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.domain.users import UserState
-from app.domain.vocabulary import Status
+from app.domain.vocabulary import Role, Status
 
 
 @dataclass(frozen=True, slots=True)
 class OrgAccess:
-    """The caller's standing in one organization, composed in the principal query."""
+    """The caller's standing in one organization, composed in the principal query (the guard turns
+    it into the services' `OrgContext`)."""
 
     organization_id: uuid.UUID
     exists: bool
-    is_member: bool
-    is_admin: bool
+    role: Role | None  # owner | admin | member; None: not a member (or an API key)
     owner_id: uuid.UUID | None
     status: Status
 

@@ -80,7 +80,7 @@ async def load_key_principal(
         permissions=tuple(row.permissions),
         expires_at=row.expires_at,
         revoked=row.revoked,
-        org=org_access(row, organization_id, is_member=False, is_admin=False),
+        org=org_access(row, organization_id, role=None),  # a key has no role: its permissions
     )
 
 

@@ -17,8 +17,9 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.database import Prepared, fetch_rows
+from app.domain.organizations import role_of
 from app.domain.sessions import OrgAccess, Principal
-from app.domain.vocabulary import GrantKind, MemberKind
+from app.domain.vocabulary import GrantKind, MemberKind, Role
 from app.models import (
     Organization,
     OrganizationAdmin,
@@ -43,13 +44,12 @@ def org_standing_columns(org_id: Any) -> list[Any]:
     ]
 
 
-def org_access(row: Any, organization_id: uuid.UUID, *, is_member: bool, is_admin: bool) -> OrgAccess:
-    """`OrgAccess` from a row with `org_standing_columns`."""
+def org_access(row: Any, organization_id: uuid.UUID, *, role: Role | None) -> OrgAccess:
+    """`OrgAccess` from a row with `org_standing_columns`, for a caller with `role` there."""
     return OrgAccess(
         organization_id=organization_id,
         exists=row.org_exists,
-        is_member=is_member,
-        is_admin=is_admin,
+        role=role,
         owner_id=row.owner_id,
         status=ORGANIZATION_LIFECYCLE.flags_from(row, prefix="org_").status,
     )
@@ -119,12 +119,9 @@ async def load_principal(
     row = rows[0]
     org = None
     if organization_id is not None:
-        org = org_access(
-            row,
-            organization_id,
-            is_member=row.member_kind == MemberKind.ADDED,
-            is_admin=row.admin_kind == GrantKind.GRANTED,
-        )
+        is_member, is_admin = row.member_kind == MemberKind.ADDED, row.admin_kind == GrantKind.GRANTED
+        role = role_of(user_id, is_member=is_member, is_admin=is_admin, owner_id=row.owner_id)
+        org = org_access(row, organization_id, role=role)
     return Principal(
         user_id=row.user_id,
         session_id=session_id,

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.errors import OrganizationNotFound, UserNotActive, UserNotFound
-from app.domain.organizations import OrgStanding, role_of
+from app.domain.organizations import OrgStanding
 from app.domain.sessions import Principal
 from app.domain.users import UserState
 from app.repositories import organizations as orgs
@@ -48,7 +48,7 @@ def org_context(principal: Principal, *, now: datetime) -> OrgContext:
         OrgContext(
             organization_id=access.organization_id,
             user_id=principal.user_id,
-            role=role_of(principal.user_id, is_member=access.is_member, is_admin=access.is_admin, owner_id=owner_id),
+            role=access.role,
             is_platform_admin=principal.is_platform_admin,
             status=access.status,
             owner_id=owner_id,

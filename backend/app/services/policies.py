@@ -40,9 +40,9 @@ class OrgContext:
 
     organization_id: uuid.UUID
     user_id: uuid.UUID | None  # None: an API key acts (`api_key_id`)
-    role: str | None  # owner | admin | member | None (platform admin who is not a member; a key)
+    role: Role | None  # None: a platform admin who is not a member, or an API key
     is_platform_admin: bool
-    status: str  # active | inactive | suspended | archived
+    status: Status
     owner_id: uuid.UUID | None
     now: datetime
     api_key_id: uuid.UUID | None = None

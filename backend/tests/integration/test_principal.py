@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.clock import FrozenClock
 from app.core.config import Settings
 from app.core.errors import NotAuthenticated
+from app.domain.vocabulary import Role
 from app.repositories import sessions as sessions_repo
 from app.repositories import users as users_repo
 from app.services.organizations import create_organization
@@ -57,9 +58,9 @@ async def test_org_standing_is_composed_in_the_same_query(
     token = await issue_token(db, settings, user_id=owner, now=clock.now())
     principal = await authenticate(db, settings, token=token, now=clock.now(), organization_id=org_id)
     assert principal.org is not None
-    assert principal.org.exists and principal.org.is_member and principal.org.owner_id == owner
+    assert principal.org.exists and principal.org.role == Role.OWNER and principal.org.owner_id == owner
     other = await authenticate(db, settings, token=token, now=clock.now(), organization_id=uuid.uuid4())
-    assert other.org is not None and not other.org.exists and not other.org.is_member
+    assert other.org is not None and not other.org.exists and other.org.role is None
 
 
 async def test_memberships_and_can_enter(db: AsyncSession, settings: Settings, clock: FrozenClock) -> None:

@@ -15,6 +15,7 @@ import pytest
 
 from app.core.errors import AppError
 from app.domain.permissions import ALL_PERMISSIONS, GRANTABLE, ROLE_PERMISSIONS, Permission
+from app.domain.vocabulary import Role, Status
 from app.services import policies
 from app.services.policies import PERMISSION_OF, Action, OrgContext
 
@@ -111,9 +112,9 @@ def ctx(role: str, status: str = "active") -> OrgContext:
     return OrgContext(
         organization_id=uuid.uuid4(),
         user_id=uuid.uuid4(),
-        role=None if role == "platform_admin" else role,
+        role=None if role == "platform_admin" else Role(role),
         is_platform_admin=role == "platform_admin",
-        status=status,
+        status=Status(status),
         owner_id=None,
         now=datetime(2026, 1, 1, tzinfo=UTC),
     )
@@ -193,7 +194,7 @@ def test_a_key_context_holds_its_own_permissions_and_names_itself() -> None:
     assert key.permissions == {P.MEMBERS_READ} and key.caller_id == key_id
     owner = ctx("owner")
     assert owner.caller_id == owner.user_id
-    assert policies.can_see(key) and not policies.can_see(dataclasses.replace(key, status="archived"))
+    assert policies.can_see(key) and not policies.can_see(dataclasses.replace(key, status=Status.ARCHIVED))
     with pytest.raises(AppError) as raised:
-        policies.admit(dataclasses.replace(key, status="suspended"), P.ORGANIZATION_READ, allowed=True)
+        policies.admit(dataclasses.replace(key, status=Status.SUSPENDED), P.ORGANIZATION_READ, allowed=True)
     assert raised.value.code == "organization_suspended"
