@@ -39,7 +39,7 @@ from app.domain.errors import (
 from app.domain.permissions import GRANTABLE, Permission, sorted_permissions
 from app.repositories import api_keys as repo
 from app.services import policies
-from app.services.org_access import lock_context
+from app.services.org_access import admit_locked
 from app.services.pages import Page, page_of
 from app.services.policies import Action, OrgContext
 
@@ -108,9 +108,7 @@ async def create_api_key(
     db: AsyncSession, ctx: OrgContext, *, name: str, permissions: list[Permission], expires_at: datetime | None
 ) -> CreatedKey:
     """A new key with `permissions` ⊆ the creator's own; the key is in the answer and nowhere else."""
-    policies.require(ctx, Action.CREATE_API_KEY)
-    ctx = await lock_context(db, ctx)
-    policies.require(ctx, Action.CREATE_API_KEY)
+    ctx, _ = await admit_locked(db, ctx, Action.CREATE_API_KEY)
     requested = frozenset(permissions)
     if not requested <= ctx.permissions:
         raise PermissionEscalation(meta={"not_held": sorted_permissions(requested - ctx.permissions)})
@@ -160,9 +158,7 @@ async def list_api_keys(
 
 async def revoke_api_key(db: AsyncSession, ctx: OrgContext, *, api_key_id: uuid.UUID) -> None:
     """Revoke a key of this organization: its next request gets 401. Revoking twice is a no-op."""
-    policies.require(ctx, Action.REVOKE_API_KEY)
-    ctx = await lock_context(db, ctx)
-    policies.require(ctx, Action.REVOKE_API_KEY)
+    ctx, _ = await admit_locked(db, ctx, Action.REVOKE_API_KEY)
     if await repo.get_api_key(db, ctx.organization_id, api_key_id) is None:
         raise ApiKeyNotFound()
     await repo.revoke_api_key(

@@ -44,7 +44,7 @@ from app.services import email_tokens, mail_messages, policies
 from app.services.email_flows import mark_verified
 from app.services.email_tokens import REQUEST_WINDOW
 from app.services.emails import check_email, normalize_email
-from app.services.org_access import lock_context
+from app.services.org_access import admit_locked
 from app.services.pages import Page, page_of
 from app.services.policies import Action, OrgContext
 
@@ -64,10 +64,8 @@ async def create(db: AsyncSession, settings: Settings, ctx: OrgContext, *, email
     one organization in any hour (429 beyond)."""
     action = Action.INVITE_ADMIN if role == Role.ADMIN else Action.INVITE_MEMBER
     policies.require(ctx, Action.INVITE_MEMBER)
-    policies.require(ctx, action)
+    ctx, _ = await admit_locked(db, ctx, action)
     email = check_email(email)
-    ctx = await lock_context(db, ctx)
-    policies.require(ctx, action)
     existing = await users_repo.find_credential_by_email(db, email)
     if existing is not None:
         members = await orgs.get_standing(db, ctx.organization_id, [existing.user_id])
@@ -134,9 +132,7 @@ async def list_for_organization(
 
 
 async def revoke(db: AsyncSession, ctx: OrgContext, *, invitation_id: uuid.UUID) -> None:
-    policies.require(ctx, Action.REVOKE_INVITATION)
-    ctx = await lock_context(db, ctx)
-    policies.require(ctx, Action.REVOKE_INVITATION)
+    ctx, _ = await admit_locked(db, ctx, Action.REVOKE_INVITATION)
     invitation = await invitations_repo.get(db, invitation_id, now=ctx.now)
     if invitation is None or invitation.organization_id != ctx.organization_id:
         raise InvitationNotFound()

@@ -21,7 +21,7 @@ from app.domain.users import UserState
 from app.repositories import organizations as orgs
 from app.repositories import users as users_repo
 from app.services import policies
-from app.services.policies import OrgContext
+from app.services.policies import Action, OrgContext
 
 
 def _context(standing: OrgStanding, *, user_id: uuid.UUID, is_platform_admin: bool, now: datetime) -> OrgContext:
@@ -88,11 +88,16 @@ async def lock(db: AsyncSession, ctx: OrgContext, *user_ids: uuid.UUID) -> tuple
     return policies.visible(fresh), standing
 
 
-async def lock_context(db: AsyncSession, ctx: OrgContext) -> OrgContext:
-    """Lock the organization and re-read the caller's standing inside the lock (for mutations
-    that need no one else's standing, e.g. API keys and invitations)."""
-    fresh, _ = await lock(db, ctx)
-    return fresh
+async def admit_locked(
+    db: AsyncSession, ctx: OrgContext, action: Action, *user_ids: uuid.UUID
+) -> tuple[OrgContext, OrgStanding]:
+    """The shape of every org mutation's start: the permission checked (failing fast, before any
+    lock), the organization locked and the standing re-read inside the lock (`lock`), and the
+    permission checked again — a concurrent change may have taken it away meanwhile."""
+    policies.require(ctx, action)
+    fresh, standing = await lock(db, ctx, *user_ids)
+    policies.require(fresh, action)
+    return fresh, standing
 
 
 async def active_user(db: AsyncSession, user_id: uuid.UUID) -> UserState:

@@ -21,7 +21,7 @@ from app.domain.vocabulary import GrantKind, MemberKind, Role, Status
 from app.repositories import organizations as orgs
 from app.repositories import users as users_repo
 from app.services import policies
-from app.services.org_access import lock
+from app.services.org_access import admit_locked
 from app.services.pages import Page, page_of
 from app.services.policies import Action, OrgContext
 
@@ -140,9 +140,7 @@ async def update_profile(
     db: AsyncSession, ctx: OrgContext, *, name: str | None = None, description: str | object | None = _UNSET
 ) -> OrgState:
     """A new profile fact: the given fields, the current values for the others."""
-    policies.require(ctx, Action.UPDATE_PROFILE)
-    ctx, standing = await lock(db, ctx)
-    policies.require(ctx, Action.UPDATE_PROFILE)
+    ctx, standing = await admit_locked(db, ctx, Action.UPDATE_PROFILE)
     state = standing.state
     new_name = state.name if name is None else name
     new_description = state.description if description is _UNSET else description
@@ -167,9 +165,7 @@ async def change_status(
     untouched, so lifting a status brings them all back."""
     action = Action(transition.value)
     move = LIFECYCLE[transition]
-    policies.require(ctx, action)
-    ctx, standing = await lock(db, ctx)
-    policies.require(ctx, action)
+    ctx, standing = await admit_locked(db, ctx, action)
     if move.changes_nothing(standing.lifecycle):
         raise move.organization_refusal()
     await orgs.add_status_event(

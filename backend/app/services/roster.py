@@ -37,7 +37,7 @@ from app.repositories import organizations as orgs
 from app.repositories import users as users_repo
 from app.services import policies
 from app.services.emails import normalize_email
-from app.services.org_access import active_user, lock
+from app.services.org_access import active_user, admit_locked, lock
 from app.services.pages import Page, page_of
 from app.services.policies import Action, OrgContext
 
@@ -126,9 +126,7 @@ async def add_member(
     `member_email_lookups`; each is recorded before the lookup and the refusal *commits* it, so the
     record stays even when the answer is 404.
     """
-    policies.require(ctx, Action.ADD_MEMBER)
-    ctx, _ = await lock(db, ctx)
-    policies.require(ctx, Action.ADD_MEMBER)
+    ctx, _ = await admit_locked(db, ctx, Action.ADD_MEMBER)
     if email is None:
         if user_id is None:
             raise UserNotFound()
@@ -180,9 +178,7 @@ async def remove_member(db: AsyncSession, ctx: OrgContext, *, user_id: uuid.UUID
 
 async def grant_admin(db: AsyncSession, ctx: OrgContext, *, user_id: uuid.UUID) -> AdminEntry:
     """Make a current, active member an admin."""
-    policies.require(ctx, Action.GRANT_ADMIN)
-    ctx, standing = await lock(db, ctx, user_id)
-    policies.require(ctx, Action.GRANT_ADMIN)
+    ctx, standing = await admit_locked(db, ctx, Action.GRANT_ADMIN, user_id)
     facts = standing.facts(user_id)
     if not facts.is_member:
         raise NotAMember()
@@ -195,9 +191,7 @@ async def grant_admin(db: AsyncSession, ctx: OrgContext, *, user_id: uuid.UUID) 
 
 async def revoke_admin(db: AsyncSession, ctx: OrgContext, *, user_id: uuid.UUID) -> None:
     """Take an admin grant back (never the owner's)."""
-    policies.require(ctx, Action.REVOKE_ADMIN)
-    ctx, standing = await lock(db, ctx, user_id)
-    policies.require(ctx, Action.REVOKE_ADMIN)
+    ctx, standing = await admit_locked(db, ctx, Action.REVOKE_ADMIN, user_id)
     if user_id == standing.state.owner_id:
         raise OwnerCannotLoseAdmin()
     if not standing.facts(user_id).is_admin:
@@ -207,9 +201,7 @@ async def revoke_admin(db: AsyncSession, ctx: OrgContext, *, user_id: uuid.UUID)
 
 async def transfer_ownership(db: AsyncSession, ctx: OrgContext, *, user_id: uuid.UUID) -> OwnerEntry:
     """Make a current, active member the owner; the previous owner stays an admin (and member)."""
-    policies.require(ctx, Action.TRANSFER_OWNERSHIP)
-    ctx, standing = await lock(db, ctx, user_id)
-    policies.require(ctx, Action.TRANSFER_OWNERSHIP)
+    ctx, standing = await admit_locked(db, ctx, Action.TRANSFER_OWNERSHIP, user_id)
     facts = standing.facts(user_id)
     if not facts.is_member:
         raise NotAMember()
