@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.errors import OrganizationNotFound, UserNotActive, UserNotFound
 from app.domain.organizations import OrgStanding
-from app.domain.sessions import Principal
+from app.domain.sessions import OrgAccess, Principal
 from app.domain.users import UserState
 from app.repositories import organizations as orgs
 from app.repositories import users as users_repo
@@ -24,15 +24,18 @@ from app.services import policies
 from app.services.policies import Action, OrgContext
 
 
-def _context(standing: OrgStanding, *, user_id: uuid.UUID, is_platform_admin: bool, now: datetime) -> OrgContext:
+def _visible_context(access: OrgAccess, *, user_id: uuid.UUID, is_platform_admin: bool, now: datetime) -> OrgContext:
+    """The services' context from the caller's standing; 404 when the caller may not see it."""
+    if not access.exists:
+        raise OrganizationNotFound()
     return policies.visible(
         OrgContext(
-            organization_id=standing.state.id,
+            organization_id=access.organization_id,
             user_id=user_id,
-            role=standing.role(user_id),
+            role=access.role,
             is_platform_admin=is_platform_admin,
-            status=standing.state.status,
-            owner_id=standing.state.owner_id,
+            status=access.status,
+            owner_id=access.owner_id,
             now=now,
         )
     )
@@ -40,20 +43,10 @@ def _context(standing: OrgStanding, *, user_id: uuid.UUID, is_platform_admin: bo
 
 def org_context(principal: Principal, *, now: datetime) -> OrgContext:
     """The guard's context from the principal query's org columns; 404 when not visible."""
-    access = principal.org
-    if access is None or not access.exists:
+    if principal.org is None:
         raise OrganizationNotFound()
-    owner_id = access.owner_id
-    return policies.visible(
-        OrgContext(
-            organization_id=access.organization_id,
-            user_id=principal.user_id,
-            role=access.role,
-            is_platform_admin=principal.is_platform_admin,
-            status=access.status,
-            owner_id=owner_id,
-            now=now,
-        )
+    return _visible_context(
+        principal.org, user_id=principal.user_id, is_platform_admin=principal.is_platform_admin, now=now
     )
 
 
@@ -64,7 +57,9 @@ async def load_context(
     standing = await orgs.get_standing(db, organization_id, [user_id])
     if standing is None:
         raise OrganizationNotFound()
-    return _context(standing, user_id=user_id, is_platform_admin=is_platform_admin, now=now)
+    state = standing.state
+    access = OrgAccess(state.id, exists=True, role=standing.role(user_id), owner_id=state.owner_id, status=state.status)
+    return _visible_context(access, user_id=user_id, is_platform_admin=is_platform_admin, now=now)
 
 
 async def lock(db: AsyncSession, ctx: OrgContext, *user_ids: uuid.UUID) -> tuple[OrgContext, OrgStanding]:
