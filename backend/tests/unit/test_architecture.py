@@ -88,3 +88,12 @@ def test_the_check_catches_upward_and_foreign_imports(tmp_path: Path) -> None:
     heavy = tmp_path / "domain" / "heavy.py"
     heavy.write_text("import sqlalchemy\nfrom app.domain.vocabulary import Role\n")
     assert _violations(heavy, tmp_path) == ["heavy.py:1 imports sqlalchemy (domain → third party)"]
+
+
+MAX_MODULE_LINES = 400  # a module past this has two concerns in it: split it along the seam first
+
+
+def test_no_module_is_past_the_size_where_it_holds_two_things() -> None:
+    sizes = {path.relative_to(APP).as_posix(): len(path.read_text().splitlines()) for path in _sources()}
+    too_long = {name: lines for name, lines in sizes.items() if lines > MAX_MODULE_LINES}
+    assert not too_long, f"split these along their seams (docs/architecture.md): {too_long}"
