@@ -89,6 +89,24 @@ async def get_current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(get_current_principal)]
 
 
+async def get_released_principal(
+    request: Request, transactions: TransactionsDep, settings: SettingsDep, clock: ClockDep, token: BearerToken
+) -> Principal:
+    """`get_current_principal` read in a short transaction of its own, which gives its connection
+    back at once: for routes that then run argon2 (`services/credentials.py`) and open their own
+    short transactions — the request holds no pooled connection while it hashes."""
+    await refuse_api_key(request)
+    if not token:
+        raise NotAuthenticated()
+    async with transactions() as db:
+        principal = await authenticate(db, settings, token=token, now=clock.now())
+    note_caller(request.state, user_id=principal.user_id, organization_id=principal.token_organization_id)
+    return principal
+
+
+ReleasedPrincipal = Annotated[Principal, Depends(get_released_principal)]
+
+
 async def get_current_user(
     request: Request, db: SessionDep, settings: SettingsDep, clock: ClockDep, token: BearerToken
 ) -> Principal:

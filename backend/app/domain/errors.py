@@ -108,6 +108,10 @@ class InvalidCurrentPassword(Forbidden):
     code, detail = "invalid_current_password", "The current password is not correct."
 
 
+class CredentialChanged(Conflict):
+    code, detail = "credential_changed", "The password or login email changed while this request ran; try again."
+
+
 class UserAlreadyActive(Conflict):
     code, detail = "user_already_active", "The user is not deactivated."
 

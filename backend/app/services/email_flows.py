@@ -20,18 +20,19 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
+from app.core.database import Transactions
 from app.core.security import passwords
-from app.domain.errors import EmailAlreadyRegistered, InvalidCurrentPassword, InvalidToken, UserNotFound
+from app.domain.errors import EmailAlreadyRegistered, InvalidToken, UserNotFound
 from app.domain.sessions import Principal
 from app.domain.users import UserState
 from app.domain.vocabulary import RevocationReason, Status
 from app.repositories import email_tokens as tokens_repo
 from app.repositories import users as users_repo
-from app.services import email_tokens, mail_messages
+from app.services import credentials, email_tokens, mail_messages
 from app.services.emails import account_key, check_email
 from app.services.password_policy import check_new_password
 from app.services.sessions import end_sessions
-from app.services.users import ClientInfo, check_current_password, require_self
+from app.services.users import ClientInfo
 
 
 async def mark_verified(
@@ -129,7 +130,7 @@ async def confirm_password_reset(
 
 
 async def request_email_change(
-    db: AsyncSession,
+    transactions: Transactions,
     settings: Settings,
     *,
     principal: Principal,
@@ -141,22 +142,26 @@ async def request_email_change(
 ) -> None:
     """Mail a confirmation to the new address and a notice to the old one; nothing changes yet.
 
-    A wrong current password is 403 `invalid_current_password` (and counts as a failed login).
+    A wrong current password is 403 `invalid_current_password` (and counts as a failed login);
+    it is verified holding no pooled connection (`services/credentials.py`).
     """
-    await require_self(db, principal, user_id)
-    new = check_email(new_email, pointer="/body/new_email")
-    await users_repo.lock_user(db, user_id)
-    credential = await users_repo.get_credential(db, user_id)
-    if credential is None:
-        raise UserNotFound()
-    if not await check_current_password(db, settings, credential, current_password, client=client, now=now):
-        raise InvalidCurrentPassword(pointer="/body/current_password", commits=True)
-    if new == credential.email or await users_repo.find_credential_by_email(db, new) is not None:
-        raise EmailAlreadyRegistered(pointer="/body/new_email")
-    await email_tokens.throttle_request(
-        db, settings, kind="change_email", key=str(user_id), ip_address=client.ip_address, now=now
+    credential, new = await credentials.verify_current_password(
+        transactions,
+        settings,
+        principal=principal,
+        user_id=user_id,
+        current_password=current_password,
+        check=lambda _: check_email(new_email, pointer="/body/new_email"),
+        client=client,
+        now=now,
     )
-    await mail_messages.send_email_change(
-        db, settings, user_id=user_id, old_email=credential.email, new_email=new, now=now
-    )
-    return None
+    async with transactions() as db:
+        await credentials.confirm_current_password(db, credential)
+        if new == credential.email or await users_repo.find_credential_by_email(db, new) is not None:
+            raise EmailAlreadyRegistered(pointer="/body/new_email")
+        await email_tokens.throttle_request(
+            db, settings, kind="change_email", key=str(user_id), ip_address=client.ip_address, now=now
+        )
+        await mail_messages.send_email_change(
+            db, settings, user_id=user_id, old_email=credential.email, new_email=new, now=now
+        )

@@ -1,4 +1,6 @@
-"""User rules: accounts, who sees whom, profile, password change, status (platform admins), superusers.
+"""User rules: accounts, who sees whom, profile, status (platform admins), superusers.
+
+The password and login-email changes, which need the current password: `services/credentials.py`.
 
 Visibility: a user sees themself in full (with email); platform admins see everyone in full;
 users who share a current organization (neither suspended nor archived) see each other's public
@@ -20,7 +22,6 @@ from app.domain.errors import (
     CannotChangeOwnStatus,
     EmailAlreadyRegistered,
     ExistingUserNeedsPromote,
-    InvalidCurrentPassword,
     NotPlatformAdmin,
     NotYourself,
     PasswordRequired,
@@ -29,16 +30,11 @@ from app.domain.errors import (
 )
 from app.domain.lifecycle import LIFECYCLE, Transition
 from app.domain.sessions import Principal
-from app.domain.users import Credential, UserState
-from app.domain.vocabulary import RevocationReason
+from app.domain.users import UserState
 from app.repositories import users as users_repo
-from app.services import throttling
 from app.services.emails import check_email
-from app.services.password_policy import check_new_password, normalize_password
+from app.services.password_policy import check_new_password
 from app.services.sessions import end_sessions
-
-# ------------------------------------------------------------------------------------- errors
-
 
 # ------------------------------------------------------------------------------------ helpers
 
@@ -139,69 +135,6 @@ async def update_profile(
         await users_repo.add_profile(db, user_id=user_id, at=now, actor_id=principal.user_id, **wanted)
         user = await _state(db, user_id)
     return user
-
-
-async def check_current_password(
-    db: AsyncSession,
-    settings: Settings,
-    credential: Credential,
-    current_password: str,
-    *,
-    client: ClientInfo,
-    now: datetime,
-) -> bool:
-    """Is this the user's password? Counted (and throttled, 429) like a login attempt on the
-    account, so a stolen access token is no way to guess the password faster. The caller must
-    let a False commit (raise its refusal with `commits=True`), or the failure would not count."""
-    key = throttling.throttle_key(settings, credential.email)
-    await throttling.admit_attempt(db, settings, account_key=key, ip_address=client.ip_address, now=now)
-    async with passwords(settings).admission():
-        ok = await passwords(settings).verify(credential.password_hash, normalize_password(current_password))
-    if ok:
-        await throttling.record_success(db, account_key=key, ip_address=client.ip_address, now=now)
-    return ok
-
-
-async def change_password(
-    db: AsyncSession,
-    settings: Settings,
-    *,
-    principal: Principal,
-    user_id: uuid.UUID,
-    current_password: str,
-    new_password: str,
-    client: ClientInfo,
-    now: datetime,
-) -> UserState:
-    """Replace the password; needs the current one. Ends the user's other sessions.
-
-    A wrong current password counts as a failed login for the account (and is throttled like
-    one), so a stolen access token is no way to guess the password faster.
-    """
-    await require_self(db, principal, user_id)
-    await users_repo.lock_user(db, user_id)
-    credential = await users_repo.get_credential(db, user_id)
-    if credential is None:
-        raise UserNotFound()
-    new = check_new_password(new_password, email=credential.email, pointer="/body/new_password")
-    if not await check_current_password(db, settings, credential, current_password, client=client, now=now):
-        raise InvalidCurrentPassword(pointer="/body/current_password", commits=True)
-    hasher = passwords(settings)
-    async with hasher.admission():
-        new_hash = await hasher.hash(new)
-    await users_repo.add_credential(
-        db, user_id=user_id, email=credential.email, password_hash=new_hash, at=now, actor_id=principal.user_id
-    )
-    await end_sessions(
-        db,
-        settings,
-        user_id=user_id,
-        reason=RevocationReason.PASSWORD_CHANGED,
-        now=now,
-        actor_id=principal.user_id,
-        keep=principal.session_id,
-    )
-    return await _state(db, user_id)
 
 
 # ------------------------------------------------------------------- status (platform admins)

@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 from conftest import make_settings
-from factories import bearer, create_user, issue_token
+from factories import DEFAULT_PASSWORD, bearer, create_user, issue_token
 
 from app.core.clock import FrozenClock
 from app.core.database import make_engine, make_sessionmaker
@@ -199,3 +199,71 @@ async def test_a_refused_busy_login_is_not_counted_as_an_attempt(committed_db_ur
         assert {r.status_code for r in busy} == {503}
         victim = await client.post(f"{API}/auth/token", json={"email": "v@example.com", "password": "wrong password!!"})
         assert victim.status_code == 401  # not 429: the 503s were no attempts
+
+
+async def test_a_password_change_holds_no_pooled_connection_while_argon2_runs(
+    committed_db_url: str, clock: FrozenClock
+) -> None:
+    """API4:2023 — a change verified the current password inside its transaction, under the user's
+    lock: parallel changes with one stolen token parked a pooled connection each and starved the rest."""
+    kw = {"password_hash_workers": 2, "password_hash_queue": 50}
+    async with instances(committed_db_url, clock, 1, pool_size=1, **kw) as (clients, engines):
+        client, engine = clients[0], engines[0]
+        settings = make_settings(committed_db_url)
+        async with make_sessionmaker(engine)() as db, db.begin():
+            victim = await create_user(db, now=clock.now())
+            stolen = await issue_token(db, settings, user_id=victim, now=clock.now())
+            reader = await create_user(db, now=clock.now())
+            token = await issue_token(db, settings, user_id=reader, now=clock.now())
+        hasher = _admitted(kw)
+        body = {"current_password": "a guess at the password", "new_password": "violet tractor umbrella 9318"}
+        with hashing_blocked() as release:
+            changes = [
+                asyncio.create_task(client.patch(f"{API}/users/{victim}/password", json=body, headers=bearer(stolen)))
+                for _ in range(4)
+            ]
+            await _wait_for(lambda: release.entered == 2 and hasher.admitted == 4)
+            await asyncio.sleep(0.2)
+            assert engine.pool.checkedout() == 0  # four changes waiting on argon2, no connection held
+            me = await asyncio.wait_for(client.get(f"{API}/auth/me", headers=bearer(token)), timeout=5)
+            assert me.status_code == 200
+            release.set()
+            answers = await asyncio.gather(*changes)
+        assert [(r.status_code, r.json()["errors"][0]["code"]) for r in answers] == [
+            (403, "invalid_current_password")
+        ] * 4
+
+
+async def test_of_two_concurrent_password_changes_one_wins_and_the_other_is_told(
+    committed_db_url: str, clock: FrozenClock
+) -> None:
+    """ASVS 5.0 V15.4 — both verified the same current password; the second must not overwrite the
+    first's new password unnoticed: 409 `credential_changed`, and the winner's password is the one."""
+    async with instances(committed_db_url, clock, 1, pool_size=2) as (clients, _):
+        client = clients[0]
+        async with make_sessionmaker(_engine := make_engine(committed_db_url))() as db, db.begin():
+            user_id = await create_user(db, now=clock.now(), email="racer@example.com")
+            token = await issue_token(db, make_settings(committed_db_url), user_id=user_id, now=clock.now())
+        await _engine.dispose()
+        new_passwords = ["violet tractor umbrella 9318", "amber glacier teapot 5120"]
+        with hashing_blocked() as release:
+            changes = [
+                asyncio.create_task(
+                    client.patch(
+                        f"{API}/users/{user_id}/password",
+                        json={"current_password": DEFAULT_PASSWORD, "new_password": new},
+                        headers=bearer(token),
+                    )
+                )
+                for new in new_passwords
+            ]
+            await _wait_for(lambda: release.entered == 2)
+            release.set()
+            answers = await asyncio.gather(*changes)
+        assert sorted(r.status_code for r in answers) == [200, 409]
+        loser = next(r for r in answers if r.status_code == 409)
+        assert loser.json()["errors"][0]["code"] == "credential_changed"
+        winner = new_passwords[[r.status_code for r in answers].index(200)]
+        for password, expected in ((winner, 200), (DEFAULT_PASSWORD, 401)):
+            login = await client.post(f"{API}/auth/token", json={"email": "racer@example.com", "password": password})
+            assert login.status_code == expected, password

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response, status
 from fastapi.responses import JSONResponse
 
 from app.api.client import ClientDep
-from app.api.deps import ClockDep, CurrentPrincipal, SessionDep, SettingsDep
+from app.api.deps import ClockDep, CurrentPrincipal, ReleasedPrincipal, SessionDep, SettingsDep, TransactionsDep
 from app.schemas.email import (
     Accepted,
     EmailChange,
@@ -84,15 +84,15 @@ async def confirm_password_reset(
     response_model=Accepted,
     responses={
         403: {"description": "`invalid_current_password`"},
-        409: {"description": "`email_already_registered`"},
+        409: {"description": "`email_already_registered`; `credential_changed` (a concurrent change won)"},
         **_THROTTLED,
     },
 )
 async def request_email_change(
     user_id: uuid.UUID,
     body: EmailChange,
-    principal: CurrentPrincipal,
-    db: SessionDep,
+    principal: ReleasedPrincipal,
+    transactions: TransactionsDep,
     settings: SettingsDep,
     clock: ClockDep,
     client: ClientDep,
@@ -100,7 +100,7 @@ async def request_email_change(
     """Change your login email: a link goes to the new address (the change happens when it is
     opened) and a notice to the current one."""
     await email_flows.request_email_change(
-        db,
+        transactions,
         settings,
         principal=principal,
         user_id=user_id,

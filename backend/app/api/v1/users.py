@@ -9,14 +9,14 @@ from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.client import ClientDep
-from app.api.deps import ClockDep, CurrentPrincipal, SessionDep, SettingsDep
+from app.api.deps import ClockDep, CurrentPrincipal, ReleasedPrincipal, SessionDep, SettingsDep, TransactionsDep
 from app.core.clock import Clock
 from app.core.config import Settings
 from app.domain.lifecycle import Transition
 from app.domain.sessions import Principal
 from app.domain.users import UserState
 from app.schemas.users import PasswordChange, ProfileUpdate, UserRead, UserSuspend
-from app.services import users
+from app.services import credentials, users
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -46,21 +46,22 @@ async def update_profile(
     response_model=UserRead,
     responses={
         403: {"description": "`invalid_current_password`"},
+        409: {"description": "`credential_changed`: another change of the password or email won meanwhile"},
         429: {"description": "throttled like a failed login (`Retry-After`)"},
     },
 )
 async def change_password(
     user_id: uuid.UUID,
     body: PasswordChange,
-    principal: CurrentPrincipal,
-    db: SessionDep,
+    principal: ReleasedPrincipal,
+    transactions: TransactionsDep,
     settings: SettingsDep,
     clock: ClockDep,
     client: ClientDep,
 ) -> Any:
     """Change your password (the current one is needed). Your other sessions end."""
-    outcome = await users.change_password(
-        db,
+    outcome = await credentials.change_password(
+        transactions,
         settings,
         principal=principal,
         user_id=user_id,
