@@ -6,6 +6,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.domain.vocabulary import InvitationStatus, Role
+
 
 @dataclass(frozen=True, slots=True)
 class InvitationState:
@@ -13,8 +15,8 @@ class InvitationState:
     id: uuid.UUID
     organization_id: uuid.UUID
     email: str
-    role: str
-    status: str
+    role: Role
+    status: InvitationStatus
     invited_by: uuid.UUID | None
     created_at: datetime
     expires_at: datetime

@@ -69,6 +69,17 @@ class InvitationResponseKind(StrEnum):
     REVOKED = "revoked"
 
 
+class InvitationStatus(StrEnum):
+    """An invitation's composed status: its answer (`InvitationResponseKind`) — or, unanswered,
+    pending until it expires."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
 class MessageKind(StrEnum):
     """`outbox_messages.kind`: which email."""
 

@@ -14,11 +14,9 @@ from sqlalchemy import and_, case, false, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.invitations import InvitationState
+from app.domain.vocabulary import ArchiveKind, InvitationResponseKind, InvitationStatus, Role
 from app.models import Invitation, InvitationResponse, OrganizationArchive, OrganizationProfile
 from app.repositories.facts import append, latest_column, latest_kind
-
-PENDING, ACCEPTED, DECLINED, REVOKED, EXPIRED = "pending", "accepted", "declined", "revoked", "expired"
-STATUSES = (PENDING, ACCEPTED, DECLINED, REVOKED, EXPIRED)
 
 
 async def add_invitation(
@@ -52,7 +50,7 @@ async def add_response(
     *,
     invitation_id: uuid.UUID,
     organization_id: uuid.UUID,
-    kind: str,
+    kind: InvitationResponseKind,
     at: datetime,
     actor_id: uuid.UUID | None,
     actor_api_key_id: uuid.UUID | None = None,
@@ -71,7 +69,11 @@ async def add_response(
 
 def _status(now: datetime) -> Any:
     r = InvitationResponse.__table__.c
-    return case((r.kind.is_not(None), r.kind), (Invitation.expires_at <= now, literal(EXPIRED)), else_=literal(PENDING))
+    return case(
+        (r.kind.is_not(None), r.kind),
+        (Invitation.expires_at <= now, literal(InvitationStatus.EXPIRED.value)),
+        else_=literal(InvitationStatus.PENDING.value),
+    )
 
 
 def _select(now: datetime, *extra: Any) -> Any:
@@ -97,8 +99,8 @@ def _state(row: Any) -> InvitationState:
         id=row.invitation_id,
         organization_id=row.organization_id,
         email=row.email,
-        role=row.role,
-        status=row.status,
+        role=Role(row.role),
+        status=InvitationStatus(row.status),
         invited_by=row.actor_id,
         created_at=row.occurred_at,
         expires_at=row.expires_at,
@@ -138,16 +140,16 @@ async def nth_latest_to(
     return (await db.execute(stmt)).scalar_one_or_none()
 
 
-def _status_filter(status: str | None, now: datetime) -> Any:
+def _status_filter(status: InvitationStatus | None, now: datetime) -> Any:
     r = InvitationResponse.__table__.c
     if status is None:
         return literal(True)
-    if status == PENDING:
+    if status == InvitationStatus.PENDING:
         return and_(r.kind.is_(None), Invitation.expires_at > now)
-    if status == EXPIRED:
+    if status == InvitationStatus.EXPIRED:
         return and_(r.kind.is_(None), Invitation.expires_at <= now)
-    if status in (ACCEPTED, DECLINED, REVOKED):
-        return r.kind == status
+    if status in (InvitationStatus.ACCEPTED, InvitationStatus.DECLINED, InvitationStatus.REVOKED):
+        return r.kind == status.value  # an answered invitation's status is its answer's kind
     return false()
 
 
@@ -156,7 +158,7 @@ async def organization_page(
     organization_id: uuid.UUID,
     *,
     now: datetime,
-    status: str | None = None,
+    status: InvitationStatus | None = None,
     before: int | None = None,
     limit: int = 50,
 ) -> list[InvitationState]:
@@ -181,8 +183,8 @@ async def pending_for_email(
     archive_kind = latest_kind(OrganizationArchive, {"organization_id": org_id})
     stmt = (
         _select(now, latest_column(OrganizationProfile, "name", {"organization_id": org_id}).label("organization_name"))
-        .where(Invitation.email == email, _status_filter(PENDING, now))
-        .where(archive_kind.is_distinct_from("archived"))
+        .where(Invitation.email == email, _status_filter(InvitationStatus.PENDING, now))
+        .where(archive_kind.is_distinct_from(ArchiveKind.ARCHIVED.value))
         .order_by(Invitation.id.desc())
         .limit(limit)
     )

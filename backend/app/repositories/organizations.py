@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.database import Prepared, fetch_rows
 from app.domain.organizations import MemberFacts, Membership, OrgStanding, OrgState, role_of
-from app.domain.vocabulary import GrantKind, LifecycleKind, MemberKind, Role
+from app.domain.vocabulary import ArchiveKind, GrantKind, LifecycleKind, MemberKind, Role
 from app.models import Organization, OrganizationAdmin, OrganizationMember, OrganizationOwner, OrganizationProfile
 from app.repositories.facts import append, latest_column, latest_kind, latest_per_key_subquery, page_params
 from app.repositories.lifecycle import ORGANIZATION_LIFECYCLE
@@ -231,7 +231,7 @@ async def get_standing(db: AsyncSession, organization_id: uuid.UUID, user_ids: l
 # An archived organization is invisible to everyone but its owner (SPEC §5).
 _VISIBLE_TO_MEMBER = (
     "(SELECT a.kind FROM organization_archives a WHERE a.organization_id = w.key "
-    "ORDER BY a.id DESC LIMIT 1) IS DISTINCT FROM 'archived' "
+    f"ORDER BY a.id DESC LIMIT 1) IS DISTINCT FROM '{ArchiveKind.ARCHIVED}' "
     "OR (SELECT o.user_id FROM organization_owners o WHERE o.organization_id = w.key "
     "ORDER BY o.id DESC LIMIT 1) = :user_id"
 )

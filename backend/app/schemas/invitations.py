@@ -9,22 +9,21 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from app.domain.invitations import InvitationState
+from app.domain.vocabulary import InvitationStatus, Role
 from app.schemas.common import StrictBody
 from app.schemas.email import EmailToken
-
-InvitationStatus = Literal["pending", "accepted", "declined", "revoked", "expired"]
 
 
 class InvitationCreate(StrictBody):
     email: Annotated[str, Field(max_length=320, description="Stored trimmed, NFKC-normalized, lowercase.")]
-    role: Literal["member", "admin"] = Field("member", description="admin: only the owner may invite admins.")
+    role: Literal[Role.MEMBER, Role.ADMIN] = Field(Role.MEMBER, description="admin: only the owner may invite admins.")
 
 
 class InvitationRead(BaseModel):
     id: uuid.UUID
     organization_id: uuid.UUID
     email: str
-    role: str
+    role: Role
     status: InvitationStatus
     invited_by: uuid.UUID | None
     created_at: datetime

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, Field
 
 from app.domain.permissions import Permission
+from app.domain.vocabulary import Role
 
 
 class PermissionsRead(BaseModel):
-    role: Literal["owner", "admin", "member"] | None = Field(
-        description="The caller's role here (null for a platform admin who is not a member)."
-    )
+    role: Role | None = Field(description="The caller's role here (null for a platform admin who is not a member).")
     is_platform_admin: bool
     permissions: list[Permission] = Field(description="Catalog order; platform admins hold every permission.")

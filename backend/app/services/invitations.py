@@ -35,11 +35,10 @@ from app.domain.errors import (
 from app.domain.invitations import InvitationState
 from app.domain.sessions import Principal
 from app.domain.users import UserState
-from app.domain.vocabulary import GrantKind, MemberKind, Role, Status
+from app.domain.vocabulary import GrantKind, InvitationResponseKind, InvitationStatus, MemberKind, Role, Status
 from app.repositories import invitations as invitations_repo
 from app.repositories import organizations as orgs
 from app.repositories import users as users_repo
-from app.repositories.invitations import PENDING
 from app.services import email_tokens, mail_messages, policies
 from app.services.email_flows import mark_verified
 from app.services.email_tokens import REQUEST_WINDOW
@@ -52,13 +51,13 @@ from app.services.policies import Action, OrgContext
 @dataclass(frozen=True, slots=True)
 class Acceptance:
     organization_id: uuid.UUID
-    role: str
+    role: Role
 
 
 # ---------------------------------------------------------------------------- organization side
 
 
-async def create(db: AsyncSession, settings: Settings, ctx: OrgContext, *, email: str, role: str) -> InvitationState:
+async def create(db: AsyncSession, settings: Settings, ctx: OrgContext, *, email: str, role: Role) -> InvitationState:
     """Invite `email` as `role` (`invitations:create`, and `invitations:create_admin` for an
     admin) and mail the link. One address gets at most EMAIL_REQUESTS_PER_HOUR invitations into
     one organization in any hour (429 beyond)."""
@@ -113,7 +112,7 @@ async def create(db: AsyncSession, settings: Settings, ctx: OrgContext, *, email
         organization_id=ctx.organization_id,
         email=email,
         role=role,
-        status=PENDING,
+        status=InvitationStatus.PENDING,
         invited_by=ctx.user_id,
         created_at=ctx.now,
         expires_at=expires_at,
@@ -122,7 +121,7 @@ async def create(db: AsyncSession, settings: Settings, ctx: OrgContext, *, email
 
 
 async def list_for_organization(
-    db: AsyncSession, ctx: OrgContext, *, status: str | None, before: int | None, limit: int
+    db: AsyncSession, ctx: OrgContext, *, status: InvitationStatus | None, before: int | None, limit: int
 ) -> Page[InvitationState]:
     policies.require(ctx, Action.READ_INVITATIONS)
     rows = await invitations_repo.organization_page(
@@ -136,13 +135,13 @@ async def revoke(db: AsyncSession, ctx: OrgContext, *, invitation_id: uuid.UUID)
     invitation = await invitations_repo.get(db, invitation_id, now=ctx.now)
     if invitation is None or invitation.organization_id != ctx.organization_id:
         raise InvitationNotFound()
-    if invitation.status != PENDING:
+    if invitation.status != InvitationStatus.PENDING:
         raise InvitationNotPending()
     await invitations_repo.add_response(
         db,
         invitation_id=invitation_id,
         organization_id=ctx.organization_id,
-        kind=invitations_repo.REVOKED,
+        kind=InvitationResponseKind.REVOKED,
         at=ctx.now,
         actor_id=ctx.user_id,
         actor_api_key_id=ctx.api_key_id,
@@ -170,7 +169,7 @@ async def mine(
 
 
 async def _respond(
-    db: AsyncSession, invitation_id: uuid.UUID, *, kind: str, user: UserState | None, now: datetime
+    db: AsyncSession, invitation_id: uuid.UUID, *, kind: InvitationResponseKind, user: UserState | None, now: datetime
 ) -> Acceptance:
     """Under the organization's lock: the invitation must still be pending; accepting adds the
     membership (and the admin grant) and counts the email as verified."""
@@ -181,9 +180,9 @@ async def _respond(
     await orgs.lock_organization(db, organization_id)
     invitation = await invitations_repo.get(db, invitation_id, now=now)
     assert invitation is not None
-    if invitation.status != PENDING:
+    if invitation.status != InvitationStatus.PENDING:
         raise InvitationNotPending()
-    if kind == invitations_repo.ACCEPTED:
+    if kind == InvitationResponseKind.ACCEPTED:
         assert user is not None
         standing = await orgs.get_standing(db, organization_id, [user.id])
         if standing is None or standing.state.status == Status.ARCHIVED:
@@ -215,7 +214,7 @@ async def _respond(
 
 
 async def _answer_by_token(
-    db: AsyncSession, token: str, *, kind: str, user: UserState | None, now: datetime
+    db: AsyncSession, token: str, *, kind: InvitationResponseKind, user: UserState | None, now: datetime
 ) -> Acceptance:
     """Answer the invitation of an `invitation` token (400 `invalid_token` otherwise); with `user`,
     their login email must be the invited one (403 `invitation_email_mismatch`). The token's use
@@ -232,12 +231,12 @@ async def _answer_by_token(
 
 async def accept_by_token(db: AsyncSession, *, principal: Principal, token: str, now: datetime) -> Acceptance:
     user = await _caller(db, principal)
-    return await _answer_by_token(db, token, kind=invitations_repo.ACCEPTED, user=user, now=now)
+    return await _answer_by_token(db, token, kind=InvitationResponseKind.ACCEPTED, user=user, now=now)
 
 
 async def decline_by_token(db: AsyncSession, *, token: str, now: datetime) -> None:
     """The token alone proves the address: no account is needed to decline."""
-    await _answer_by_token(db, token, kind=invitations_repo.DECLINED, user=None, now=now)
+    await _answer_by_token(db, token, kind=InvitationResponseKind.DECLINED, user=None, now=now)
 
 
 async def _own(db: AsyncSession, user: UserState, invitation_id: uuid.UUID, now: datetime) -> uuid.UUID:
@@ -255,13 +254,13 @@ async def accept_by_id(
 ) -> Acceptance:
     user = await _caller(db, principal)
     await _own(db, user, invitation_id, now)
-    return await _respond(db, invitation_id, kind=invitations_repo.ACCEPTED, user=user, now=now)
+    return await _respond(db, invitation_id, kind=InvitationResponseKind.ACCEPTED, user=user, now=now)
 
 
 async def decline_by_id(db: AsyncSession, *, principal: Principal, invitation_id: uuid.UUID, now: datetime) -> None:
     user = await _caller(db, principal)
     await _own(db, user, invitation_id, now)
-    await _respond(db, invitation_id, kind=invitations_repo.DECLINED, user=user, now=now)
+    await _respond(db, invitation_id, kind=InvitationResponseKind.DECLINED, user=user, now=now)
 
 
 async def accept_on_registration(db: AsyncSession, *, token: str, user_id: uuid.UUID, now: datetime) -> Acceptance:
@@ -269,4 +268,4 @@ async def accept_on_registration(db: AsyncSession, *, token: str, user_id: uuid.
     joins at once and counts as verified."""
     user = await users_repo.get_user_state(db, user_id)
     assert user is not None
-    return await _answer_by_token(db, token, kind=invitations_repo.ACCEPTED, user=user, now=now)
+    return await _answer_by_token(db, token, kind=InvitationResponseKind.ACCEPTED, user=user, now=now)

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
+from app.domain.vocabulary import Role
 from app.services import email_tokens
 from app.services.outbox import enqueue
 
@@ -108,7 +109,7 @@ async def send_invitation(
     invitation_id: uuid.UUID,
     email: str,
     organization_name: str,
-    role: str,
+    role: Role,
     inviter_name: str | None,
     expires_at: datetime,
     now: datetime,
@@ -126,6 +127,7 @@ async def send_invitation(
     )
     link = _link(settings.invitation_url, token)
     who = inviter_name or "Someone"
+    as_role = "an admin" if role == Role.ADMIN else "a member"
     await enqueue(
         db,
         settings,
@@ -133,7 +135,7 @@ async def send_invitation(
         recipient=email,
         subject=f"You are invited to join {organization_name}",
         body=(
-            f"{who} invited {email} to join {organization_name} as {'an admin' if role == 'admin' else 'a member'}.\n\n"
+            f"{who} invited {email} to join {organization_name} as {as_role}.\n\n"
             f"To accept (with an existing account or a new one), open this link:\n\n{link}\n\n"
             f"The invitation expires on {expires_at:%Y-%m-%d %H:%M} UTC.\n"
         ),

@@ -99,7 +99,7 @@ async def authenticate(
     principal = await load_principal(
         db, session_id=claims.session_id, user_id=claims.user_id, organization_id=organization_id, with_user=with_user
     )
-    if principal is None or principal.user_status != "active" or not session_is_live(settings, principal, now):
+    if principal is None or principal.user_status != Status.ACTIVE or not session_is_live(settings, principal, now):
         raise NotAuthenticated()
     return dataclasses.replace(principal, token_organization_id=claims.organization_id)
 

@@ -18,6 +18,7 @@ from app.api.deps import (
     describe_permissions,
 )
 from app.domain.permissions import Permission
+from app.domain.vocabulary import InvitationStatus
 from app.schemas import cursors
 from app.schemas.common import Cursor, Limit
 from app.schemas.invitations import (
@@ -25,7 +26,6 @@ from app.schemas.invitations import (
     InvitationCreate,
     InvitationList,
     InvitationRead,
-    InvitationStatus,
     InvitationToken,
     MyInvitationList,
     MyInvitationRead,
