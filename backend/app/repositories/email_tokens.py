@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.email import TokenRecord
+from app.domain.vocabulary import TokenPurpose
 from app.models import EmailToken, EmailTokenUse, UserEmailVerification
 from app.repositories.facts import append
 
@@ -17,7 +18,7 @@ async def add_token(
     db: AsyncSession,
     *,
     token_hash: str,
-    purpose: str,
+    purpose: TokenPurpose,
     user_id: uuid.UUID | None,
     email: str,
     expires_at: datetime,

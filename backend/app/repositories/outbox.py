@@ -14,6 +14,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.mail import Message, MessageStatus
+from app.domain.vocabulary import DeliveryKind, MessageKind
 from app.models import OutboxDelivery, OutboxMessage
 from app.repositories.facts import append
 
@@ -21,7 +22,7 @@ from app.repositories.facts import append
 async def append_message(
     db: AsyncSession,
     *,
-    kind: str,
+    kind: MessageKind,
     recipient: str,
     subject: str,
     body: str,
@@ -46,7 +47,7 @@ async def append_delivery(
     db: AsyncSession,
     *,
     message_id: int,
-    kind: str,
+    kind: DeliveryKind,
     attempt: int,
     at: datetime,
     error: str | None = None,

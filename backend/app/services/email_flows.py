@@ -25,7 +25,7 @@ from app.core.security import passwords
 from app.domain.errors import EmailAlreadyRegistered, InvalidToken, UserNotFound
 from app.domain.sessions import Principal
 from app.domain.users import UserState
-from app.domain.vocabulary import RevocationReason, Status
+from app.domain.vocabulary import EmailRequestKind, RevocationReason, Status, TokenPurpose
 from app.repositories import email_tokens as tokens_repo
 from app.repositories import users as users_repo
 from app.services import credentials, email_tokens, mail_messages
@@ -54,14 +54,21 @@ async def request_verification(
     if credential is None:
         raise UserNotFound()
     await email_tokens.throttle_request(
-        db, settings, kind="verify_email", key=str(principal.user_id), ip_address=client.ip_address, now=now
+        db,
+        settings,
+        kind=EmailRequestKind.VERIFY_EMAIL,
+        key=str(principal.user_id),
+        ip_address=client.ip_address,
+        now=now,
     )
     await mail_messages.send_verification(db, settings, user_id=principal.user_id, email=credential.email, now=now)
 
 
 async def verify_email(db: AsyncSession, *, token: str, now: datetime) -> UserState:
     """Redeem a `verify_email` or `change_email` token (no authentication: the token is the proof)."""
-    record = await email_tokens.redeem(db, token, purposes=("verify_email", "change_email"), now=now)
+    record = await email_tokens.redeem(
+        db, token, purposes=(TokenPurpose.VERIFY_EMAIL, TokenPurpose.CHANGE_EMAIL), now=now
+    )
     user_id = record.user_id
     if user_id is None or not await users_repo.lock_user(db, user_id):
         raise InvalidToken()
@@ -69,7 +76,7 @@ async def verify_email(db: AsyncSession, *, token: str, now: datetime) -> UserSt
     credential = await users_repo.get_credential(db, user_id)
     if user is None or credential is None or not user.is_active:
         raise InvalidToken()
-    if record.purpose == "change_email" and credential.email != record.email:
+    if record.purpose == TokenPurpose.CHANGE_EMAIL and credential.email != record.email:
         await users_repo.lock_email(db, record.email)
         holder = await users_repo.find_credential_by_email(db, record.email)
         if holder is not None:
@@ -96,7 +103,13 @@ async def request_password_reset(
     per email (known or not) and per client address; the caller answers identically either way."""
     key = account_key(email)
     await email_tokens.throttle_request(
-        db, settings, kind="password_reset", key=key, ip_address=client.ip_address, now=now, per_address=True
+        db,
+        settings,
+        kind=EmailRequestKind.PASSWORD_RESET,
+        key=key,
+        ip_address=client.ip_address,
+        now=now,
+        per_address=True,
     )
     candidate = await users_repo.find_login(db, key)
     if candidate is not None and candidate.status == Status.ACTIVE:
@@ -107,7 +120,7 @@ async def confirm_password_reset(
     db: AsyncSession, settings: Settings, *, token: str, new_password: str, now: datetime
 ) -> None:
     """Set the new password (a new credential fact), end every session, count the email verified."""
-    record = await email_tokens.redeem(db, token, purposes=("password_reset",), now=now)
+    record = await email_tokens.redeem(db, token, purposes=(TokenPurpose.PASSWORD_RESET,), now=now)
     user_id = record.user_id
     if user_id is None or not await users_repo.lock_user(db, user_id):
         raise InvalidToken()
@@ -160,7 +173,7 @@ async def request_email_change(
         if new == credential.email or await users_repo.find_credential_by_email(db, new) is not None:
             raise EmailAlreadyRegistered(pointer="/body/new_email")
         await email_tokens.throttle_request(
-            db, settings, kind="change_email", key=str(user_id), ip_address=client.ip_address, now=now
+            db, settings, kind=EmailRequestKind.CHANGE_EMAIL, key=str(user_id), ip_address=client.ip_address, now=now
         )
         await mail_messages.send_email_change(
             db, settings, user_id=user_id, old_email=credential.email, new_email=new, now=now

@@ -24,6 +24,7 @@ from app.core.config import Settings
 from app.core.errors import TooManyRequests
 from app.domain.email import TokenRecord
 from app.domain.errors import InvalidToken
+from app.domain.vocabulary import EmailRequestKind, TokenPurpose
 from app.repositories import email_requests as requests_repo
 from app.repositories import email_tokens as tokens_repo
 
@@ -37,10 +38,10 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def lifetime(settings: Settings, purpose: str) -> timedelta:
-    if purpose == "password_reset":
+def lifetime(settings: Settings, purpose: TokenPurpose) -> timedelta:
+    if purpose == TokenPurpose.PASSWORD_RESET:
         return timedelta(minutes=settings.password_reset_minutes)
-    if purpose == "invitation":
+    if purpose == TokenPurpose.INVITATION:
         return timedelta(days=settings.invitation_days)
     return timedelta(hours=settings.email_verify_hours)  # verify_email, change_email
 
@@ -49,7 +50,7 @@ async def issue(
     db: AsyncSession,
     settings: Settings,
     *,
-    purpose: str,
+    purpose: TokenPurpose,
     email: str,
     now: datetime,
     user_id: uuid.UUID | None = None,
@@ -73,7 +74,7 @@ async def issue(
     return token
 
 
-async def find(db: AsyncSession, token: str, *, purposes: tuple[str, ...]) -> TokenRecord:
+async def find(db: AsyncSession, token: str, *, purposes: tuple[TokenPurpose, ...]) -> TokenRecord:
     """The token's record, its row locked until the transaction ends; InvalidToken when unknown
     or of another purpose. Expiry and use are the caller's to judge (an invitation answers 409)."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
@@ -85,7 +86,12 @@ async def find(db: AsyncSession, token: str, *, purposes: tuple[str, ...]) -> To
 
 
 async def redeem(
-    db: AsyncSession, token: str, *, purposes: tuple[str, ...], now: datetime, actor_id: uuid.UUID | None = None
+    db: AsyncSession,
+    token: str,
+    *,
+    purposes: tuple[TokenPurpose, ...],
+    now: datetime,
+    actor_id: uuid.UUID | None = None,
 ) -> TokenRecord:
     """Use the token once: InvalidToken when unknown, of another purpose, used or expired."""
     record = await find(db, token, purposes=purposes)
@@ -111,7 +117,7 @@ async def throttle_request(
     db: AsyncSession,
     settings: Settings,
     *,
-    kind: str,
+    kind: EmailRequestKind,
     key: str,
     ip_address: str | None,
     now: datetime,

@@ -35,7 +35,15 @@ from app.domain.errors import (
 from app.domain.invitations import InvitationState
 from app.domain.sessions import Principal
 from app.domain.users import UserState
-from app.domain.vocabulary import GrantKind, InvitationResponseKind, InvitationStatus, MemberKind, Role, Status
+from app.domain.vocabulary import (
+    GrantKind,
+    InvitationResponseKind,
+    InvitationStatus,
+    MemberKind,
+    Role,
+    Status,
+    TokenPurpose,
+)
 from app.repositories import invitations as invitations_repo
 from app.repositories import organizations as orgs
 from app.repositories import users as users_repo
@@ -219,7 +227,7 @@ async def _answer_by_token(
     """Answer the invitation of an `invitation` token (400 `invalid_token` otherwise); with `user`,
     their login email must be the invited one (403 `invitation_email_mismatch`). The token's use
     is recorded with the answer (an answered invitation refuses it anyway: 409)."""
-    record = await email_tokens.find(db, token, purposes=("invitation",))
+    record = await email_tokens.find(db, token, purposes=(TokenPurpose.INVITATION,))
     if record.invitation_id is None:
         raise InvalidToken()
     if user is not None and normalize_email(user.email or "") != record.email:

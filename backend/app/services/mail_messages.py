@@ -10,7 +10,7 @@ from urllib.parse import quote
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
-from app.domain.vocabulary import Role
+from app.domain.vocabulary import MessageKind, Role, TokenPurpose
 from app.services import email_tokens
 from app.services.outbox import enqueue
 
@@ -22,12 +22,14 @@ def _link(template: str, token: str) -> str:
 async def send_verification(
     db: AsyncSession, settings: Settings, *, user_id: uuid.UUID, email: str, now: datetime
 ) -> None:
-    token = await email_tokens.issue(db, settings, purpose="verify_email", email=email, user_id=user_id, now=now)
+    token = await email_tokens.issue(
+        db, settings, purpose=TokenPurpose.VERIFY_EMAIL, email=email, user_id=user_id, now=now
+    )
     link = _link(settings.email_verify_url, token)
     await enqueue(
         db,
         settings,
-        kind="email_verification",
+        kind=MessageKind.EMAIL_VERIFICATION,
         recipient=email,
         subject="Verify your email address",
         body=(
@@ -45,12 +47,14 @@ async def send_email_change(
     db: AsyncSession, settings: Settings, *, user_id: uuid.UUID, old_email: str, new_email: str, now: datetime
 ) -> None:
     """The confirmation to the new address, and a notice (no link) to the old one."""
-    token = await email_tokens.issue(db, settings, purpose="change_email", email=new_email, user_id=user_id, now=now)
+    token = await email_tokens.issue(
+        db, settings, purpose=TokenPurpose.CHANGE_EMAIL, email=new_email, user_id=user_id, now=now
+    )
     link = _link(settings.email_verify_url, token)
     await enqueue(
         db,
         settings,
-        kind="email_change",
+        kind=MessageKind.EMAIL_CHANGE,
         recipient=new_email,
         subject="Confirm your new email address",
         body=(
@@ -66,7 +70,7 @@ async def send_email_change(
     await enqueue(
         db,
         settings,
-        kind="email_change_notice",
+        kind=MessageKind.EMAIL_CHANGE_NOTICE,
         recipient=old_email,
         subject="Your login email is about to change",
         body=(
@@ -82,12 +86,14 @@ async def send_email_change(
 async def send_password_reset(
     db: AsyncSession, settings: Settings, *, user_id: uuid.UUID, email: str, now: datetime
 ) -> None:
-    token = await email_tokens.issue(db, settings, purpose="password_reset", email=email, user_id=user_id, now=now)
+    token = await email_tokens.issue(
+        db, settings, purpose=TokenPurpose.PASSWORD_RESET, email=email, user_id=user_id, now=now
+    )
     link = _link(settings.password_reset_url, token)
     await enqueue(
         db,
         settings,
-        kind="password_reset",
+        kind=MessageKind.PASSWORD_RESET,
         recipient=email,
         subject="Reset your password",
         body=(
@@ -118,7 +124,7 @@ async def send_invitation(
     token = await email_tokens.issue(
         db,
         settings,
-        purpose="invitation",
+        purpose=TokenPurpose.INVITATION,
         email=email,
         invitation_id=invitation_id,
         expires_at=expires_at,
@@ -131,7 +137,7 @@ async def send_invitation(
     await enqueue(
         db,
         settings,
-        kind="invitation",
+        kind=MessageKind.INVITATION,
         recipient=email,
         subject=f"You are invited to join {organization_name}",
         body=(

@@ -36,6 +36,7 @@ from app.core.config import Settings
 from app.core.mail import SmtpTarget, build_message, parse_smtp_url, send
 from app.core.sealed import Unsealable, seal, unseal
 from app.domain.mail import Message
+from app.domain.vocabulary import DeliveryKind, MessageKind
 from app.repositories import outbox as outbox_repo
 
 log = logging.getLogger("tenancy.mail")
@@ -66,7 +67,7 @@ async def enqueue(
     db: AsyncSession,
     settings: Settings,
     *,
-    kind: str,
+    kind: MessageKind,
     recipient: str,
     subject: str,
     body: str,
@@ -136,7 +137,7 @@ class DeliveryLoop:
                 email = self._email(message)
             except Unsealable as exc:  # sealed under an older signing key: it can never be sent
                 await outbox_repo.append_delivery(
-                    db, message_id=message.id, kind="failed", attempt=attempt, at=now, error=str(exc)
+                    db, message_id=message.id, kind=DeliveryKind.FAILED, attempt=attempt, at=now, error=str(exc)
                 )
                 log.error("mail %s to %s cannot be sent: %s", message.id, message.recipient, exc)
                 return Attempt(message.id, sent=False, error=str(exc))
@@ -149,7 +150,7 @@ class DeliveryLoop:
                 await outbox_repo.append_delivery(
                     db,
                     message_id=message.id,
-                    kind="failed",
+                    kind=DeliveryKind.FAILED,
                     attempt=attempt,
                     at=now,
                     error=error,
@@ -158,7 +159,7 @@ class DeliveryLoop:
                 log.warning("mail %s to %s failed (attempt %d): %s", message.id, message.recipient, attempt, error)
                 return Attempt(message.id, sent=False, error=error)
             await outbox_repo.append_delivery(
-                db, message_id=message.id, kind="sent", attempt=attempt, at=self._clock.now()
+                db, message_id=message.id, kind=DeliveryKind.SENT, attempt=attempt, at=self._clock.now()
             )
             log.info("mail %s sent to %s: %s", message.id, message.recipient, message.subject)
             return Attempt(message.id, sent=True)
