@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import os
 import secrets
+import threading
 import uuid
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -47,6 +49,19 @@ class HashParameters(Protocol):
     def password_hash_queue(self) -> int: ...
 
 
+HASH_THREAD_NICENESS = 10  # how far below the event loop's CPU priority the hash threads run
+
+
+def _below_the_event_loop() -> None:
+    """Lower this hash thread's CPU priority (Linux schedules threads one by one; raising one's own
+    niceness needs no privilege). During a login flood argon2 saturates the cores; at equal
+    priority the event loop got an equal share at best, so every other request waited behind
+    the hashes. Where the call is not supported the thread keeps the process's priority."""
+    with contextlib.suppress(AttributeError, OSError):
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + HASH_THREAD_NICENESS))
+
+
 class Passwords:
     """argon2id with the configured parameters; hashing and verifying run in a bounded thread pool.
 
@@ -62,7 +77,9 @@ class Passwords:
             parallelism=settings.argon2_parallelism,
             type=Type.ID,
         )
-        self._pool = ThreadPoolExecutor(max_workers=settings.password_hash_workers, thread_name_prefix="argon2")
+        self._pool = ThreadPoolExecutor(
+            max_workers=settings.password_hash_workers, thread_name_prefix="argon2", initializer=_below_the_event_loop
+        )
         # Verified against when the email is unknown, so timing does not tell. Made lazily in the
         # pool: hashing here would block the event loop of whoever builds the first instance.
         self._dummy_hash: str | None = None

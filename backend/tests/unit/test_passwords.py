@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import threading
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -9,7 +12,7 @@ from pydantic import ValidationError
 
 from app.core.config import Settings
 from app.core.errors import AppError
-from app.core.security import Passwords, passwords
+from app.core.security import HASH_THREAD_NICENESS, Passwords, passwords
 from app.services.emails import account_key, check_email, normalize_email
 from app.services.password_policy import MAX_LENGTH, MIN_LENGTH, check_new_password, common_passwords
 
@@ -120,3 +123,18 @@ def test_account_keys_of_impossible_emails_are_hashed() -> None:
     for raw in ("a\u0000@example.com", "a" * 300 + "@example.com"):
         key = account_key(raw)
         assert key.startswith("sha256:") and len(key) == 7 + 64 and "@" not in key
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="no per-thread priorities on this platform")
+async def test_hash_threads_run_below_the_event_loops_priority() -> None:
+    """During a login flood argon2 saturates the cores: the event loop must win them back at once."""
+    hasher = Passwords(Settings(environment="test"))
+
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    mine = niceness()
+    theirs = await hasher._run(niceness)
+    assert theirs == min(19, mine + HASH_THREAD_NICENESS)
+    assert theirs > mine or mine == 19
+    assert niceness() == mine  # the event loop's own thread is untouched
