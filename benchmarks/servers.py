@@ -8,10 +8,12 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 import psutil
@@ -90,30 +92,36 @@ def reference_command(port: int) -> list[str]:
 def running(name: str, command_for: object, env: dict[str, str], *args: int) -> Iterator[Server]:
     port = free_port()
     command = command_for(port, *args)  # type: ignore[operator]
-    process = subprocess.Popen(
-        command, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    server = Server(name, f"http://127.0.0.1:{port}", process)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                err = process.stderr.read().decode() if process.stderr else ""
-                raise SystemExit(f"{name} exited at start-up:\n{err[-3000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{server.base}/health", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise SystemExit(f"{name} did not answer /health within 60 s")
-            time.sleep(0.2)
-        yield server
-    finally:
-        process.send_signal(signal.SIGTERM)
+    # stderr into a file, not a pipe: the service logs one line per request there, and a pipe
+    # nobody reads fills after ~64 KiB and then blocks the server mid-run (0 req/s).
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=log)
+        server = Server(name, f"http://127.0.0.1:{port}", process)
         try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            _wait_until_ready(server, log)
+            yield server
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_until_ready(server: Server, log: IO[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        if server.process.poll() is not None:
+            log.seek(0)
+            err = log.read().decode(errors="replace")
+            raise SystemExit(f"{server.name} exited at start-up:\n{err[-3000:]}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{server.base}/health", timeout=1).status_code == 200:
+                return
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{server.name} did not answer /health within 60 s")
+        time.sleep(0.2)
 
 
 def log_in(base: str, email: str, password: str, organization_id: str | None = None) -> str:
