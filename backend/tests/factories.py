@@ -1,7 +1,8 @@
 """Small builders for tests: users, sessions and tokens straight through the repositories.
 
 They skip argon2 (a fixed, precomputed hash) and the HTTP login so tests that are not about
-authentication stay fast; tests about authentication go through the API instead.
+authentication stay fast; tests about authentication go through the API instead. And one
+assertion, `assert_error`, for a refusal's status and envelope code.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import uuid
 from datetime import datetime
 from functools import lru_cache
 
+import httpx
 from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -72,3 +74,13 @@ async def issue_token(
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def assert_error(response: httpx.Response, status: int, code: str, *, pointer: str | None = None) -> None:
+    """A refusal: its status and the first error's code (and, given, its source pointer) in the
+    shared envelope (`core/errors.py`), so a wrong code behind the right status fails."""
+    assert response.status_code == status, response.text
+    error = response.json()["errors"][0]
+    assert error["code"] == code, response.text
+    if pointer is not None:
+        assert error.get("source", {}).get("pointer") == pointer, response.text
