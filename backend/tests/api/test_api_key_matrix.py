@@ -241,7 +241,7 @@ async def test_a_keys_permissions_are_what_the_routes_allow(
         if Permission.ORGANIZATION_READ in chosen:
             assert listed.json()["permissions"] == [p.value for p in sorted_permissions(frozenset(chosen))]
         else:
-            assert listed.status_code == 403
+            assert listed.status_code == 403 and listed.json()["errors"][0]["code"] == "forbidden"
         for method, path, permission in ROUTES:
             verb, url, body = request_for(method, path, w)
             attempt = await db.begin_nested()
