@@ -7,7 +7,7 @@ import json
 import uuid
 
 import httpx
-from factories import DEFAULT_PASSWORD, bearer, create_user
+from factories import DEFAULT_PASSWORD, assert_error, bearer, create_user
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -131,11 +131,11 @@ async def test_login_with_json_and_with_the_oauth2_form(
 
 async def test_login_form_and_json_refuse_unknown_fields(client: httpx.AsyncClient) -> None:
     json_ = await client.post(f"{API}/auth/token", json={"email": "x@example.com", "password": "p", "admin": True})
-    assert json_.status_code == 422
+    assert_error(json_, 422, "validation_error", pointer="/body/admin")
     form = await client.post(f"{API}/auth/token", data={"username": "x@example.com", "password": "p", "admin": "1"})
-    assert form.status_code == 422
+    assert_error(form, 422, "validation_error", pointer="/body/admin")
     broken = await client.post(f"{API}/auth/token", content=b"{not json", headers={"content-type": "application/json"})
-    assert broken.status_code == 422
+    assert_error(broken, 422, "validation_error")
 
 
 async def test_the_token_endpoint_documents_form_and_json(client: httpx.AsyncClient) -> None:
@@ -241,7 +241,7 @@ async def test_login_into_an_organization_and_switching(
     refreshed = await client.post(f"{API}/auth/refresh", json={"refresh_token": new["refresh_token"]})
     assert refreshed.status_code == 200 and refreshed.json()["organization_id"] == str(second)
     replay = await client.post(f"{API}/auth/refresh", json={"refresh_token": pair["refresh_token"]})
-    assert replay.status_code == 401
+    assert_error(replay, 401, "invalid_refresh_token")
 
 
 async def test_entering_an_organization_one_may_not(
@@ -260,7 +260,7 @@ async def test_entering_an_organization_one_may_not(
         response = await client.post(
             f"{API}/auth/switch-organization", json={"organization_id": str(org)}, headers=bearer(pair["access_token"])
         )
-        assert response.status_code == 404
+        assert_error(response, 404, "organization_not_found")
 
 
 async def test_a_suspended_organization_cannot_be_entered_and_refresh_drops_it(
@@ -280,7 +280,7 @@ async def test_a_suspended_organization_cannot_be_entered_and_refresh_drops_it(
     switched = await client.post(
         f"{API}/auth/switch-organization", json={"organization_id": str(org)}, headers=bearer(pair["access_token"])
     )
-    assert switched.status_code == 403
+    assert_error(switched, 403, "organization_suspended")
     refreshed = await client.post(f"{API}/auth/refresh", json={"refresh_token": pair["refresh_token"]})
     assert refreshed.status_code == 200
     assert refreshed.json()["organization_id"] is None
@@ -291,7 +291,7 @@ async def test_a_suspended_organization_cannot_be_entered_and_refresh_drops_it(
 
 async def test_me_requires_a_token(client: httpx.AsyncClient) -> None:
     response = await client.get(f"{API}/auth/me")
-    assert response.status_code == 401
+    assert_error(response, 401, "not_authenticated")
     assert response.headers["www-authenticate"] == "Bearer"
 
 
@@ -303,8 +303,9 @@ async def test_logout_ends_access_and_refresh_tokens(
     other = await tokens(client, "hank@example.com")
     out = await client.post(f"{API}/auth/logout", headers=bearer(pair["access_token"]))
     assert out.status_code == 204
-    assert (await client.get(f"{API}/auth/me", headers=bearer(pair["access_token"]))).status_code == 401
-    assert (await client.post(f"{API}/auth/refresh", json={"refresh_token": pair["refresh_token"]})).status_code == 401
+    assert_error(await client.get(f"{API}/auth/me", headers=bearer(pair["access_token"])), 401, "not_authenticated")
+    refresh = await client.post(f"{API}/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert_error(refresh, 401, "invalid_refresh_token")
     # Another session of the same user is untouched.
     assert (await client.get(f"{API}/auth/me", headers=bearer(other["access_token"]))).status_code == 200
     reasons = (await db.execute(select(SessionRevocation.reason))).scalars().all()
@@ -320,8 +321,8 @@ async def test_logout_with_a_refresh_token(client: httpx.AsyncClient, db: AsyncS
     again = await client.post(f"{API}/auth/logout", json={"refresh_token": pair["refresh_token"]})
     assert again.status_code == 204  # already ended: nothing to do
     unknown = await client.post(f"{API}/auth/logout", json={"refresh_token": "not-a-token"})
-    assert unknown.status_code == 401
-    assert (await client.post(f"{API}/auth/logout")).status_code == 401
+    assert_error(unknown, 401, "invalid_refresh_token")
+    assert_error(await client.post(f"{API}/auth/logout"), 401, "not_authenticated")
 
 
 # ---------------------------------------------------------------------------------- sessions
@@ -389,10 +390,9 @@ async def test_another_users_session_is_not_found(
     liam = await tokens(client, "liam@example.com")
     liam_session = (await client.get(f"{API}/auth/me", headers=bearer(liam["access_token"]))).json()["session_id"]
     response = await client.delete(f"{API}/auth/sessions/{liam_session}", headers=bearer(kate["access_token"]))
-    assert response.status_code == 404
-    assert (
-        await client.delete(f"{API}/auth/sessions/{uuid.uuid4()}", headers=bearer(kate["access_token"]))
-    ).status_code == 404
+    assert_error(response, 404, "session_not_found")
+    unknown = await client.delete(f"{API}/auth/sessions/{uuid.uuid4()}", headers=bearer(kate["access_token"]))
+    assert unknown.json() == response.json()  # not theirs, or none at all: one answer
     assert (await client.get(f"{API}/auth/me", headers=bearer(liam["access_token"]))).status_code == 200
     listed = (await client.get(f"{API}/auth/sessions", headers=bearer(kate["access_token"]))).json()["items"]
     assert liam_session not in {i["id"] for i in listed}
@@ -418,5 +418,6 @@ async def test_control_characters_are_refused_not_a_500(client: httpx.AsyncClien
     assert login_nul.json()["errors"][0]["code"] == "invalid_credentials"
     for extra in ({"display_name": "x\u0000y"}, {"organization_name": "Acme\u0000"}, {"display_name": "tab\there"}):
         response = await register(client, "ctl@example.com", **extra)
-        assert response.status_code == 422, extra
+        [(field, _)] = extra.items()
+        assert_error(response, 422, "validation_error", pointer=f"/body/{field}")
     assert (await register(client, "ctl\u0000@example.com")).json()["errors"][0]["code"] == "invalid_email"
