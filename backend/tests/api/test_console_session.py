@@ -8,7 +8,7 @@ import pytest
 from org_factories import make_org
 
 from app.console.router import REFRESH_COOKIE, SESSION_PATH
-from tests.factories import DEFAULT_PASSWORD, bearer, create_user
+from tests.factories import DEFAULT_PASSWORD, assert_error, bearer, create_user
 
 CONSOLE = {"X-Tenancy-Console": "1", "Origin": "http://testserver"}
 
@@ -40,6 +40,7 @@ async def test_log_in_sets_the_refresh_cookie_and_returns_only_the_access_token(
     assert response.headers["cache-control"] == "no-store"
     me = await client.get("/api/v1/auth/me", headers=bearer(body["access_token"]))
     assert me.status_code == 200
+    assert me.json()["user"]["email"] == "ada@example.com"
 
 
 async def test_the_cookie_is_secure_over_https(app, db, clock):
@@ -69,7 +70,7 @@ async def test_refresh_rotates_the_cookie_and_a_replayed_cookie_ends_the_session
     assert replay.json()["errors"][0]["code"] == "invalid_refresh_token"
     client.cookies.set(REFRESH_COOKIE, second, path=SESSION_PATH)
     after = await client.post(f"{SESSION_PATH}/refresh", headers=CONSOLE)
-    assert after.status_code == 401  # reuse detection ended the whole session
+    assert_error(after, 401, "invalid_refresh_token")  # reuse detection ended the whole session
 
 
 async def test_refresh_without_a_cookie_is_401_in_the_envelope(client):
@@ -113,7 +114,7 @@ async def test_logout_ends_the_session_and_clears_the_cookie(client, db, clock):
     assert "Max-Age=0" in _set_cookie(response) or "expires=" in _set_cookie(response).lower()
     assert REFRESH_COOKIE not in client.cookies
     me = await client.get("/api/v1/auth/me", headers=bearer(token))
-    assert me.status_code == 401
+    assert_error(me, 401, "not_authenticated")
     again = await client.post(f"{SESSION_PATH}/logout", headers=CONSOLE)
     assert again.status_code == 204
 
@@ -171,7 +172,7 @@ async def test_switch_refuses_a_refresh_token_in_the_body(client, db, clock):
         json={"organization_id": str(org), "refresh_token": "x"},
         headers={**CONSOLE, **bearer(token)},
     )
-    assert switched.status_code == 422
+    assert_error(switched, 422, "validation_error", pointer="/body/refresh_token")
 
 
 async def test_switch_with_a_used_cookie_ends_the_session(client, db, clock):
@@ -186,7 +187,7 @@ async def test_switch_with_a_used_cookie_ends_the_session(client, db, clock):
     )
     assert switched.status_code == 401
     assert switched.json()["errors"][0]["code"] == "invalid_refresh_token"
-    assert (await client.get("/api/v1/auth/me", headers=bearer(token))).status_code == 401
+    assert_error(await client.get("/api/v1/auth/me", headers=bearer(token)), 401, "not_authenticated")
 
 
 @pytest.mark.parametrize(
