@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import SHARED, make_settings
+from factories import assert_error
 from mail import delivery_in_test
 
 from app.core.config import Settings
@@ -93,14 +94,14 @@ async def test_request_another_link_is_throttled_per_user(client, db, settings, 
         response = await client.post(f"{AUTH}/verify-email/request", headers=headers)
         assert response.status_code == 202, response.text
     throttled = await client.post(f"{AUTH}/verify-email/request", headers=headers)
-    assert throttled.status_code == 429
+    assert_error(throttled, 429, "too_many_requests")
     assert int(throttled.headers["Retry-After"]) > 0
     await delivery_in_test(db, settings, clock).deliver_due()
     assert len(inbox.to("carol@example.com")) == 1 + settings.email_requests_per_hour
     clock.advance(hours=1, seconds=1)
     headers = await bearer_for(client, "carol@example.com")  # the old access token expired meanwhile
     assert (await client.post(f"{AUTH}/verify-email/request", headers=headers)).status_code == 202
-    assert (await client.post(f"{AUTH}/verify-email/request")).status_code == 401
+    assert_error(await client.post(f"{AUTH}/verify-email/request"), 401, "not_authenticated")
 
 
 async def test_require_verified_email(client, db, settings, clock, inbox, app) -> None:
@@ -129,6 +130,7 @@ async def test_require_verified_email(client, db, settings, clock, inbox, app) -
     headers = await bearer_for(client, "dan@example.com")
     created = await client.post("/api/v1/organizations", json={"name": "Dan's"}, headers=headers)
     assert created.status_code == 201, created.text
+    assert (created.json()["name"], created.json()["role"]) == ("Dan's", "owner")
 
 
 async def test_unverified_user_cannot_create_organizations_when_required(client, db, settings, clock, app) -> None:
