@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 from conftest import SHARED, make_settings
-from factories import DEFAULT_PASSWORD, bearer, issue_token
+from factories import DEFAULT_PASSWORD, assert_error, bearer, issue_token
 from mail import delivery_in_test
 from org_factories import API, caller, join, make_org, set_status
 from sqlalchemy import text
@@ -113,7 +113,7 @@ async def test_a_stranger_registers_with_the_invitation_and_joins(client, db, se
     )
     assert uses.scalar_one() == 1
     again = await client.post(f"{INVITATIONS}/accept", json={"token": token}, headers=owner)
-    assert again.status_code in (403, 409)
+    assert_error(again, 403, "invitation_email_mismatch")  # the owner is not the invitee (checked before the status)
 
 
 async def test_an_existing_user_accepts_an_admin_invitation(client, db, settings, clock, inbox, world) -> None:
@@ -127,8 +127,9 @@ async def test_an_existing_user_accepts_an_admin_invitation(client, db, settings
     assert wrong.status_code == 403
     assert wrong.json()["errors"][0]["code"] == "invitation_email_mismatch"
     purpose = await client.post(f"{AUTH}/verify-email", json={"token": token})
-    assert purpose.status_code == 400  # an invitation token verifies nothing on its own
-    assert (await client.post(f"{INVITATIONS}/accept", json={"token": "nope"}, headers=guest)).status_code == 400
+    assert_error(purpose, 400, "invalid_token")  # an invitation token verifies nothing on its own
+    nope = await client.post(f"{INVITATIONS}/accept", json={"token": "nope"}, headers=guest)
+    assert_error(nope, 400, "invalid_token", pointer="/body/token")
 
     accepted = await client.post(f"{INVITATIONS}/accept", json={"token": token}, headers=guest)
     assert accepted.status_code == 200, accepted.text
@@ -157,10 +158,12 @@ async def test_who_may_invite(client, db, settings, clock, world) -> None:
         assert response.status_code == status, (role, response.text)
         if code:
             assert response.json()["errors"][0]["code"] == code
-    assert (await client.get(f"{API}/{org_id}/invitations", headers=member)).status_code == 403
-    assert (await client.get(f"{API}/{org_id}/invitations", headers=admin)).status_code == 200
+    assert_error(await client.get(f"{API}/{org_id}/invitations", headers=member), 403, "forbidden")
+    listed = await client.get(f"{API}/{org_id}/invitations", headers=admin)
+    assert listed.status_code == 200
+    assert sorted(i["email"] for i in listed.json()["items"]) == ["x2@example.com", "x3@example.com"]
     _, stranger = await caller(db, settings, clock.now())
-    assert (await invite(client, org_id, stranger, "y@example.com")).status_code == 404
+    assert_error(await invite(client, org_id, stranger, "y@example.com"), 404, "organization_not_found")
 
 
 async def test_conflicts_list_revoke_and_expiry(client, db, settings, clock, inbox, world) -> None:
@@ -179,7 +182,7 @@ async def test_conflicts_list_revoke_and_expiry(client, db, settings, clock, inb
     token = await mailed_token(db, settings, clock, inbox, "pending@example.com")
     _, pending_user = await caller(db, settings, clock.now(), email="pending@example.com")
     refused = await client.post(f"{INVITATIONS}/accept", json={"token": token}, headers=pending_user)
-    assert refused.status_code == 409  # a revoked invitation never adds a member
+    assert_error(refused, 409, "invitation_not_pending")  # a revoked invitation never adds a member
 
     later = await invite(client, org_id, admin, "pending@example.com")
     assert later.status_code == 201
@@ -191,7 +194,7 @@ async def test_conflicts_list_revoke_and_expiry(client, db, settings, clock, inb
     token = await mailed_token(db, settings, clock, inbox, "pending@example.com")
     pending_user = await fresh_headers(client, db, settings, clock, pending_user, moved_from=before)
     expired = await client.post(f"{INVITATIONS}/accept", json={"token": token}, headers=pending_user)
-    assert expired.status_code == 409  # an expired invitation never adds a member
+    assert_error(expired, 409, "invitation_not_pending")  # an expired invitation never adds a member
     # an expired invitation does not block a new one
     assert (await invite(client, org_id, owner, "pending@example.com")).status_code == 201
 
@@ -207,7 +210,8 @@ async def test_conflicts_list_revoke_and_expiry(client, db, settings, clock, inb
     assert len(page["items"]) == 2 and page["next_cursor"]
     rest = (await client.get(f"{API}/{org_id}/invitations?limit=2&cursor={page['next_cursor']}", headers=owner)).json()
     assert len(rest["items"]) == 1 and rest["next_cursor"] is None
-    assert (await client.get(f"{API}/{org_id}/invitations?status=bogus", headers=owner)).status_code == 422
+    bogus = await client.get(f"{API}/{org_id}/invitations?status=bogus", headers=owner)
+    assert_error(bogus, 422, "validation_error", pointer="/query/status")
 
 
 async def fresh_headers(client, db, settings, clock, old: dict[str, str], *, moved_from) -> dict[str, str]:
@@ -245,7 +249,7 @@ async def test_my_invitations_need_a_verified_email(client, db, settings, clock,
     other = (await client.get(INVITATIONS, headers=unverified)).json()["items"]
     assert other == []
     refused = await client.post(f"{INVITATIONS}/{invitation_id}/accept", headers=unverified)
-    assert refused.status_code == 404  # not theirs
+    assert_error(refused, 404, "invitation_not_found")  # not theirs
 
     shy_id = (await client.get(f"{API}/{org_id}/invitations?status=pending", headers=owner)).json()["items"]
     shy_id = next(i["id"] for i in shy_id if i["email"] == "shy@example.com")
@@ -255,6 +259,7 @@ async def test_my_invitations_need_a_verified_email(client, db, settings, clock,
 
     accepted = await client.post(f"{INVITATIONS}/{invitation_id}/accept", headers=verified)
     assert accepted.status_code == 200
+    assert accepted.json() == {"organization_id": str(org_id), "role": "member"}
     assert (await client.get(INVITATIONS, headers=verified)).json()["items"] == []
 
 
@@ -263,7 +268,7 @@ async def test_decline_by_token_and_by_id(client, db, settings, clock, inbox, wo
     assert (await invite(client, org_id, owner, "no@example.com")).status_code == 201
     token = await mailed_token(db, settings, clock, inbox, "no@example.com")
     assert (await client.post(f"{INVITATIONS}/decline", json={"token": token})).status_code == 204
-    assert (await client.post(f"{INVITATIONS}/decline", json={"token": token})).status_code == 409
+    assert_error(await client.post(f"{INVITATIONS}/decline", json={"token": token}), 409, "invitation_not_pending")
 
     _, verified = await verified_user(db, settings, clock, "nope@example.com")
     created = await invite(client, org_id, owner, "nope@example.com", role="admin")
@@ -276,15 +281,15 @@ async def test_decline_by_token_and_by_id(client, db, settings, clock, inbox, wo
 
 
 @pytest.mark.parametrize(
-    ("status", "code"),
+    ("status", "code", "invite_code"),
     [
-        ("suspended", "403:organization_suspended"),
-        ("archived", "404:organization_not_found"),
-        ("deactivated", "409:organization_inactive"),
+        ("suspended", "403:organization_suspended", "403:organization_suspended"),
+        ("archived", "404:organization_not_found", "409:organization_archived"),
+        ("deactivated", "409:organization_inactive", "409:organization_inactive"),
     ],
 )
 async def test_accepting_follows_the_organization_status(
-    client, db, settings, clock, inbox, world, status, code
+    client, db, settings, clock, inbox, world, status, code, invite_code
 ) -> None:
     org_id, owner, _, _ = world
     _, guest = await caller(db, settings, clock.now(), email="late@example.com")
@@ -297,7 +302,8 @@ async def test_accepting_follows_the_organization_status(
     if members.status_code == 200:
         assert len(members.json()["items"]) == 3
     # and nobody may invite into it either
-    assert (await invite(client, org_id, owner, "later@example.com")).status_code in (403, 409)
+    refused = await invite(client, org_id, owner, "later@example.com")
+    assert f"{refused.status_code}:{refused.json()['errors'][0]['code']}" == invite_code
 
 
 async def test_revoke_and_invite_again_cannot_flood_one_mailbox(client, settings, clock, world) -> None:
@@ -309,6 +315,6 @@ async def test_revoke_and_invite_again_cannot_flood_one_mailbox(client, settings
             await client.delete(f"{API}/{org_id}/invitations/{created.json()['id']}", headers=owner)
         ).status_code == 204
     throttled = await invite(client, org_id, owner, "flood@example.com")
-    assert throttled.status_code == 429
+    assert_error(throttled, 429, "too_many_requests")
     assert int(throttled.headers["Retry-After"]) > 0
     assert (await invite(client, org_id, owner, "someone.else@example.com")).status_code == 201
