@@ -32,6 +32,8 @@ async def test_done_when_walkthrough(
     assert acme["role"] == "owner" and acme["status"] == "active" and acme["name"] == "Acme"
     second = await client.post(API, json={"name": "Globex", "description": "the other one"}, headers=my_headers)
     assert second.status_code == 201
+    globex = second.json()
+    assert (globex["name"], globex["description"], globex["role"]) == ("Globex", "the other one", "owner")
 
     mine = (await client.get(API, headers=my_headers)).json()
     assert {o["name"] for o in mine["items"]} == {"Acme", "Globex"}
@@ -51,6 +53,7 @@ async def test_done_when_walkthrough(
     clock.advance(minutes=1)
     granted = await client.post(f"{API}/{acme['id']}/admins", json={"user_id": str(colleague)}, headers=my_headers)
     assert granted.status_code == 201, granted.text
+    assert granted.json()["user_id"] == str(colleague)
 
     clock.advance(minutes=1)
     transferred = await client.post(
