@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import SHARED, make_settings
-from factories import create_user
+from factories import assert_error, create_user
 from mail import delivery_in_test
 
 from app.core.config import Settings
@@ -59,7 +59,7 @@ async def test_reset_ends_every_session_and_verifies_the_email(client, db, clock
     assert message.link.startswith("http://127.0.0.1:8000/reset-password?token=")
 
     weak = await client.post(f"{AUTH}/password-reset/confirm", json={"token": message.token, "new_password": "short"})
-    assert weak.status_code == 422  # the policy applies; the token still works afterwards
+    assert_error(weak, 422, "password_too_short")  # the policy applies; the token still works afterwards
     done = await client.post(
         f"{AUTH}/password-reset/confirm", json={"token": message.token, "new_password": NEW_PASSWORD}
     )
@@ -67,9 +67,10 @@ async def test_reset_ends_every_session_and_verifies_the_email(client, db, clock
 
     for pair in sessions:
         me = await client.get(f"{AUTH}/me", headers={"Authorization": f"Bearer {pair['access_token']}"})
-        assert me.status_code == 401
-        assert (await client.post(f"{AUTH}/refresh", json={"refresh_token": pair["refresh_token"]})).status_code == 401
-    assert (await login(client, "reset@example.com")).status_code == 401
+        assert_error(me, 401, "not_authenticated")
+        refresh = await client.post(f"{AUTH}/refresh", json={"refresh_token": pair["refresh_token"]})
+        assert_error(refresh, 401, "invalid_refresh_token")
+    assert_error(await login(client, "reset@example.com"), 401, "invalid_credentials")
     fresh = await login(client, "reset@example.com", NEW_PASSWORD)
     assert fresh.status_code == 200
     me = await client.get(f"{AUTH}/me", headers={"Authorization": f"Bearer {fresh.json()['access_token']}"})
@@ -91,7 +92,7 @@ async def test_reset_token_expires(client, db, clock, settings, inbox) -> None:
         f"{AUTH}/password-reset/confirm",
         json={"token": inbox.last_to("late@example.com").token, "new_password": NEW_PASSWORD},
     )
-    assert late.status_code == 400
+    assert_error(late, 400, "invalid_token", pointer="/body/token")
 
 
 async def test_reset_requests_are_throttled_per_email_known_or_not(client, clock, settings) -> None:
@@ -141,7 +142,7 @@ async def test_email_change(client, db, clock, settings, inbox) -> None:
     confirmed = await client.post(f"{AUTH}/verify-email", json={"token": inbox.last_to("new@example.com").token})
     assert confirmed.status_code == 200, confirmed.text
     assert confirmed.json() == {"email": "new@example.com", "email_verified": True}
-    assert (await login(client, "old@example.com")).status_code == 401
+    assert_error(await login(client, "old@example.com"), 401, "invalid_credentials")
     assert (await login(client, "new@example.com")).status_code == 200
 
     # the other address was registered by someone else meanwhile: 409 on confirm
@@ -160,4 +161,4 @@ async def test_email_change_is_only_for_yourself(client, db, clock, settings) ->
         json={"new_email": "x@example.com", "current_password": PASSWORD},
         headers={"Authorization": f"Bearer {token}"},
     )
-    assert response.status_code == 404
+    assert_error(response, 404, "user_not_found")  # someone the caller cannot see: as if there were none
