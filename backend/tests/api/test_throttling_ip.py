@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from conftest import SHARED, Cluster, make_settings
-from factories import DEFAULT_PASSWORD
+from factories import DEFAULT_PASSWORD, assert_error
 from fastapi import FastAPI
 
 from app.core.clock import FrozenClock
@@ -31,19 +31,19 @@ async def test_one_address_gets_a_few_attempts_per_minute(
     # Different accounts each time: only the address limit can trigger.
     for i in range(RATE):
         response = await client.post(f"{API}/auth/token", json={"email": f"spray{i}@example.com", "password": "x" * 12})
-        assert response.status_code == 401
+        assert_error(response, 401, "invalid_credentials")
         clock.advance(seconds=10)
     blocked = await client.post(
         f"{API}/auth/token", json={"email": "spray-next@example.com", "password": DEFAULT_PASSWORD}
     )
-    assert blocked.status_code == 429
+    assert_error(blocked, 429, "too_many_requests")
     # The oldest of the three attempts leaves the window 60 s after it was made (30 s ago).
     assert int(blocked.headers["retry-after"]) == 30
     async with client_from(app, "198.51.100.20") as elsewhere:
         other = await elsewhere.post(
             f"{API}/auth/token", json={"email": "spray-next@example.com", "password": "x" * 12}
         )
-        assert other.status_code == 401  # another address is not throttled
+        assert_error(other, 401, "invalid_credentials")  # another address is not throttled
     clock.advance(seconds=30)
     again = await client.post(f"{API}/auth/token", json={"email": "spray-next@example.com", "password": "x" * 12})
-    assert again.status_code == 401
+    assert_error(again, 401, "invalid_credentials")
