@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from factories import DEFAULT_PASSWORD, bearer, create_user, issue_token
+from factories import DEFAULT_PASSWORD, assert_error, bearer, create_user, issue_token
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -57,14 +57,15 @@ async def test_who_sees_whom(
     # A stranger cannot tell a real user from a made-up id.
     real = await client.get(f"{API}/users/{alice}", headers=bearer(tokens[stranger]))
     fake = await client.get(f"{API}/users/{uuid.uuid4()}", headers=bearer(tokens[stranger]))
-    assert real.status_code == fake.status_code == 404
+    assert_error(real, 404, "user_not_found")
     assert real.json() == fake.json()
-    assert (await client.get(f"{API}/users/not-a-uuid", headers=bearer(tokens[alice]))).status_code == 422
-    assert (await client.get(f"{API}/users/{alice}")).status_code == 401
+    malformed = await client.get(f"{API}/users/not-a-uuid", headers=bearer(tokens[alice]))
+    assert_error(malformed, 422, "validation_error", pointer="/path/user_id")
+    assert_error(await client.get(f"{API}/users/{alice}"), 401, "not_authenticated")
 
     # Leaving the organization ends the visibility.
     await orgs_repo.add_member_event(db, organization_id=org, user_id=bob, kind="removed", at=now, actor_id=bob)
-    assert (await client.get(f"{API}/users/{alice}", headers=bearer(tokens[bob]))).status_code == 404
+    assert_error(await client.get(f"{API}/users/{alice}", headers=bearer(tokens[bob])), 404, "user_not_found")
 
 
 # --------------------------------------------------------------------------------- profile
@@ -88,19 +89,19 @@ async def test_update_own_profile(
     assert multi.status_code == 200 and multi.json()["bio"] == "line one\nline two\tindented"
     cleared = (await client.patch(url, json={"bio": None}, headers=bearer(token))).json()
     assert cleared["bio"] is None and cleared["display_name"] == "New Name"
-    for bad in (
-        {"avatar_url": "javascript:alert(1)"},
-        {"avatar_url": "ftp://example.com/a.png"},
-        {"avatar_url": "https://"},
-        {"avatar_url": "https://example.com/\u0000.png"},
-        {"bio": "nul \u0000 byte"},
-        {"display_name": ""},
-        {"display_name": None},
-        {"email": "x@example.com"},
-        {"status": "active"},
+    for bad, where in (
+        ({"avatar_url": "javascript:alert(1)"}, "/body/avatar_url"),
+        ({"avatar_url": "ftp://example.com/a.png"}, "/body/avatar_url"),
+        ({"avatar_url": "https://"}, "/body/avatar_url"),
+        ({"avatar_url": "https://example.com/\u0000.png"}, "/body/avatar_url"),
+        ({"bio": "nul \u0000 byte"}, "/body/bio"),
+        ({"display_name": ""}, "/body/display_name"),
+        ({"display_name": None}, "/body"),  # the model's own check: it cannot be cleared
+        ({"email": "x@example.com"}, "/body/email"),
+        ({"status": "active"}, "/body/status"),
     ):
         response = await client.patch(url, json=bad, headers=bearer(token))
-        assert response.status_code == 422, bad
+        assert_error(response, 422, "validation_error", pointer=where)
         assert "javascript" not in response.text
 
 
@@ -115,10 +116,14 @@ async def test_only_the_user_changes_their_profile(
     org = await create_organization(db, creator_id=owner, name="Org", now=now)
     await orgs_repo.add_member_event(db, organization_id=org, user_id=member, kind="added", at=now, actor_id=owner)
     body = {"display_name": "Hacked"}
-    for caller, expected in ((member, 403), (admin, 403), (stranger, 404)):
+    for caller, status, code in (
+        (member, 403, "not_yourself"),
+        (admin, 403, "not_yourself"),
+        (stranger, 404, "user_not_found"),
+    ):
         token = await issue_token(db, settings, user_id=caller, now=now)
         response = await client.patch(f"{API}/users/{owner}/profile", json=body, headers=bearer(token))
-        assert response.status_code == expected, caller
+        assert_error(response, status, code)
 
 
 # -------------------------------------------------------------------------------- password
@@ -147,14 +152,15 @@ async def test_password_change_ends_the_other_sessions_only(
     assert response.headers["cache-control"] == "no-store"
     assert await me_status(client, current["access_token"]) == 200
     assert await me_status(client, other["access_token"]) == 401
-    assert (await client.post(f"{API}/auth/refresh", json={"refresh_token": other["refresh_token"]})).status_code == 401
+    refused = await client.post(f"{API}/auth/refresh", json={"refresh_token": other["refresh_token"]})
+    assert_error(refused, 401, "invalid_refresh_token")
     assert (
         await client.post(f"{API}/auth/refresh", json={"refresh_token": current["refresh_token"]})
     ).status_code == 200
     reasons = (await db.execute(select(SessionRevocation.reason))).scalars().all()
     assert reasons == ["password_changed"]
     bad_old = await client.post(f"{API}/auth/token", json={"email": "pw@example.com", "password": DEFAULT_PASSWORD})
-    assert bad_old.status_code == 401
+    assert_error(bad_old, 401, "invalid_credentials")
     await login(client, "pw@example.com", NEW_PASSWORD)
 
 
@@ -165,9 +171,11 @@ async def test_password_change_is_for_oneself(
     admin = await create_user(db, now=clock.now(), platform_admin=True)
     token = await issue_token(db, settings, user_id=admin, now=clock.now())
     body = {"current_password": DEFAULT_PASSWORD, "new_password": NEW_PASSWORD}
-    assert (await client.patch(f"{API}/users/{victim}/password", json=body, headers=bearer(token))).status_code == 403
+    response = await client.patch(f"{API}/users/{victim}/password", json=body, headers=bearer(token))
+    assert_error(response, 403, "not_yourself")
     extra = {**body, "password_hash": "x"}
-    assert (await client.patch(f"{API}/users/{admin}/password", json=extra, headers=bearer(token))).status_code == 422
+    response = await client.patch(f"{API}/users/{admin}/password", json=extra, headers=bearer(token))
+    assert_error(response, 422, "validation_error", pointer="/body/password_hash")
 
 
 # ---------------------------------------------------------------------------------- status
@@ -180,8 +188,12 @@ async def post_status(
 
 
 @pytest.mark.parametrize(
-    ("action", "undo", "status"),
-    [("deactivate", "activate", "inactive"), ("suspend", "unsuspend", "suspended"), ("archive", "restore", "archived")],
+    ("action", "undo", "status", "undone"),
+    [
+        ("deactivate", "activate", "inactive", "user_already_active"),
+        ("suspend", "unsuspend", "suspended", "user_not_suspended"),
+        ("archive", "restore", "archived", "user_not_archived"),
+    ],
 )
 async def test_status_changes_take_effect_at_once_and_reactivation_revives_nothing(
     client: httpx.AsyncClient,
@@ -191,6 +203,7 @@ async def test_status_changes_take_effect_at_once_and_reactivation_revives_nothi
     action: str,
     undo: str,
     status: str,
+    undone: str,
 ) -> None:
     admin = await create_user(db, now=clock.now(), platform_admin=True)
     admin_token = await issue_token(db, settings, user_id=admin, now=clock.now())
@@ -204,20 +217,21 @@ async def test_status_changes_take_effect_at_once_and_reactivation_revives_nothi
     assert changed.json()["status"] == status
     # The still-unexpired access token is refused on the very next request, and refresh too.
     assert await me_status(client, pair["access_token"]) == 401
-    assert (await client.post(f"{API}/auth/refresh", json={"refresh_token": pair["refresh_token"]})).status_code == 401
+    refused = await client.post(f"{API}/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert_error(refused, 401, "invalid_refresh_token")
     again = await post_status(client, admin_token, user, action, body)
-    assert again.status_code == 409
-    assert again.json()["errors"][0]["code"].startswith("user_already_")
+    assert_error(again, 409, f"user_already_{status}")
 
     restored = await post_status(client, admin_token, user, undo)
     assert restored.status_code == 200 and restored.json()["status"] == "active"
     # Old tokens stay dead; a new login works.
     assert await me_status(client, pair["access_token"]) == 401
-    assert (await client.post(f"{API}/auth/refresh", json={"refresh_token": pair["refresh_token"]})).status_code == 401
+    refused = await client.post(f"{API}/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert_error(refused, 401, "invalid_refresh_token")
     fresh = await login(client, "target@example.com")
     assert await me_status(client, fresh["access_token"]) == 200
     undo_again = await post_status(client, admin_token, user, undo)
-    assert undo_again.status_code == 409
+    assert_error(undo_again, 409, undone)
     reasons = set((await db.execute(select(SessionRevocation.reason))).scalars().all())
     assert f"user_{status if status != 'inactive' else 'deactivated'}" in reasons
 
@@ -236,8 +250,8 @@ async def test_only_platform_admins_change_status(
     # An organization owner is no platform admin: 403 for a user they can see, 404 otherwise.
     seen = await post_status(client, owner_token, member, "suspend", {"reason": "x"})
     assert seen.status_code == 403 and seen.json()["errors"][0]["code"] == "platform_admin_required"
-    assert (await post_status(client, stranger_token, member, "deactivate")).status_code == 404
-    assert (await post_status(client, owner_token, owner, "archive")).status_code == 403
+    assert_error(await post_status(client, stranger_token, member, "deactivate"), 404, "user_not_found")
+    assert_error(await post_status(client, owner_token, owner, "archive"), 403, "platform_admin_required")
     assert await me_status(client, owner_token) == 200
 
 
@@ -263,10 +277,13 @@ async def test_status_conflicts_and_validation(
     for action, code in expected.items():
         response = await post_status(client, token, user, action)
         assert response.status_code == 409 and response.json()["errors"][0]["code"] == code
-    assert (await post_status(client, token, user, "suspend")).status_code == 422  # a reason is required
-    assert (await post_status(client, token, user, "suspend", {"reason": "x", "until": "never"})).status_code == 422
-    assert (await post_status(client, token, user, "suspend", {"reason": "x\u0000"})).status_code == 422
-    assert (await post_status(client, token, uuid.uuid4(), "deactivate")).status_code == 404
+    no_reason = await post_status(client, token, user, "suspend")
+    assert_error(no_reason, 422, "validation_error", pointer="/body")  # a reason is required
+    response = await post_status(client, token, user, "suspend", {"reason": "x", "until": "never"})
+    assert_error(response, 422, "validation_error", pointer="/body/until")
+    response = await post_status(client, token, user, "suspend", {"reason": "x\u0000"})
+    assert_error(response, 422, "validation_error", pointer="/body/reason")
+    assert_error(await post_status(client, token, uuid.uuid4(), "deactivate"), 404, "user_not_found")
     # Independent facts: a suspended user can also be deactivated; lifting one leaves the other.
     assert (await post_status(client, token, user, "suspend", {"reason": "x"})).json()["status"] == "suspended"
     assert (await post_status(client, token, user, "deactivate")).json()["status"] == "suspended"
