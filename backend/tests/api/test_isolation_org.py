@@ -121,20 +121,24 @@ async def test_an_invisible_organization_is_a_random_id(
             response = await client.request(method, f"{API}/{org}{path}", json=payload, headers=headers)
             answers.append((response.status_code, response.json(), response.headers.get("content-type")))
         assert answers[0] == answers[1]
-        assert answers[0][0] == 404
+        assert answers[0][0] == 404 and answers[0][1]["errors"][0]["code"] == "organization_not_found"
 
 
 @pytest.mark.parametrize(
-    ("method", "suffix", "body"),
+    ("method", "suffix", "body", "code"),
     [
-        ("DELETE", "/members/USER", None),
-        ("DELETE", "/admins/USER", None),
-        ("POST", "/admins", {"user_id": "USER"}),
-        ("POST", "/transfer-ownership", {"user_id": "USER"}),
+        ("DELETE", "/members/USER", None, "not_a_member"),
+        ("DELETE", "/admins/USER", None, "not_an_admin"),
+        ("POST", "/admins", {"user_id": "USER"}, "not_a_member"),
+        ("POST", "/transfer-ownership", {"user_id": "USER"}, "not_a_member"),
     ],
 )
 async def test_another_tenants_user_is_a_random_user(
-    world: tuple[AsyncConnection, World, FastAPI, FrozenClock], method: str, suffix: str, body: dict[str, Any] | None
+    world: tuple[AsyncConnection, World, FastAPI, FrozenClock],
+    method: str,
+    suffix: str,
+    body: dict[str, Any] | None,
+    code: str,
 ) -> None:
     conn, w, app, clock = world
     async with cell_client(conn, app) as (db, client):
@@ -145,7 +149,7 @@ async def test_another_tenants_user_is_a_random_user(
             response = await client.request(method, f"{API}/{w.own_org}{path}", json=payload, headers=headers)
             answers.append((response.status_code, response.json()))
         assert answers[0] == answers[1]
-        assert answers[0][0] == 409
+        assert answers[0][0] == 409 and answers[0][1]["errors"][0]["code"] == code
 
 
 async def test_my_list_never_shows_another_tenant(world: tuple[AsyncConnection, World, FastAPI, FrozenClock]) -> None:
