@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 from conftest import make_settings
-from factories import DEFAULT_PASSWORD, bearer, create_user, issue_token
+from factories import DEFAULT_PASSWORD, assert_error, bearer, create_user, issue_token
 
 from app.core.clock import FrozenClock
 from app.core.database import make_engine, make_sessionmaker
@@ -176,7 +176,7 @@ async def test_logins_beyond_the_queue_limit_get_503_with_retry_after(
         after = await client.post(
             f"{API}/auth/token", json={"email": "late@example.com", "password": "wrong password!!"}
         )
-        assert after.status_code == 401
+        assert_error(after, 401, "invalid_credentials")
 
 
 async def test_a_refused_busy_login_is_not_counted_as_an_attempt(committed_db_url: str, clock: FrozenClock) -> None:
@@ -198,7 +198,7 @@ async def test_a_refused_busy_login_is_not_counted_as_an_attempt(committed_db_ur
             await first
         assert {r.status_code for r in busy} == {503}
         victim = await client.post(f"{API}/auth/token", json={"email": "v@example.com", "password": "wrong password!!"})
-        assert victim.status_code == 401  # not 429: the 503s were no attempts
+        assert_error(victim, 401, "invalid_credentials")  # not 429: the 503s were no attempts
 
 
 async def test_a_password_change_holds_no_pooled_connection_while_argon2_runs(
