@@ -12,7 +12,7 @@ import uuid
 import httpx
 import pytest
 from conftest import SHARED, Cluster, make_settings
-from factories import bearer, create_user, issue_token
+from factories import assert_error, bearer, create_user, issue_token
 from org_factories import make_org
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -69,9 +69,10 @@ async def test_an_active_account_is_added(
     client: httpx.AsyncClient, db: AsyncSession, clock: FrozenClock, prober: tuple[uuid.UUID, dict[str, str]]
 ) -> None:
     """API6:2023 — the legitimate flow still works (the fix must not break adding by email)."""
-    await create_user(db, now=clock.now(), email="colleague@example.com")
+    colleague = await create_user(db, now=clock.now(), email="colleague@example.com")
     response = await _add(client, prober, " Colleague@Example.COM")
     assert response.status_code == 201
+    assert (response.json()["user_id"], response.json()["role"]) == (str(colleague), "member")
 
 
 async def test_adds_by_email_are_rate_limited_per_caller(
@@ -81,7 +82,7 @@ async def test_adds_by_email_are_rate_limited_per_caller(
     codes = [(await _add(client, prober, f"probe{i}@example.com")).status_code for i in range(LIMIT)]
     assert codes == [404] * LIMIT
     throttled = await _add(client, prober, "one-more@example.com")
-    assert throttled.status_code == 429
+    assert_error(throttled, 429, "too_many_requests")
     assert 1 <= int(throttled.headers["retry-after"]) <= 3600
     count = (await db.execute(select(func.count()).select_from(MemberEmailLookup))).scalar_one()
     assert count == LIMIT  # the throttled request looked nothing up and recorded nothing
@@ -99,10 +100,10 @@ async def test_the_limit_slides_with_the_hour(
     user_id = uuid.UUID((await client.get("/api/v1/auth/me", headers=headers)).json()["user"]["id"])
     for i in range(LIMIT):
         await _add(client, prober, f"probe{i}@example.com")
-    assert (await _add(client, prober, "x@example.com")).status_code == 429
+    assert_error(await _add(client, prober, "x@example.com"), 429, "too_many_requests")
     clock.advance(seconds=3601)
     fresh = bearer(await issue_token(db, settings, user_id=user_id, now=clock.now()))
-    assert (await _add(client, (org_id, fresh), "x@example.com")).status_code == 404
+    assert_error(await _add(client, (org_id, fresh), "x@example.com"), 404, "user_not_found")  # looked up again
 
 
 async def test_the_limit_is_per_caller_not_per_organization(
@@ -118,11 +119,11 @@ async def test_the_limit_is_per_caller_not_per_organization(
         await _add(client, prober, f"probe{i}@example.com")
     user_id = (await client.get("/api/v1/auth/me", headers=headers)).json()["user"]["id"]
     second = await make_org(db, uuid.UUID(user_id), clock.now(), name="Another")
-    assert (await _add(client, (second, headers), "p@example.com")).status_code == 429
+    assert_error(await _add(client, (second, headers), "p@example.com"), 429, "too_many_requests")
     other_id = await create_user(db, now=clock.now())
     other_org = await make_org(db, other_id, clock.now(), name="Theirs")
     other = bearer(await issue_token(db, settings, user_id=other_id, now=clock.now()))
-    assert (await _add(client, (other_org, other), "p@example.com")).status_code == 404
+    assert_error(await _add(client, (other_org, other), "p@example.com"), 404, "user_not_found")
 
 
 async def test_adding_by_id_is_not_counted(
@@ -135,7 +136,7 @@ async def test_adding_by_id_is_not_counted(
         response = await client.post(
             f"/api/v1/organizations/{org_id}/members", json={"user_id": str(uid)}, headers=headers
         )
-        assert response.status_code == 201
+        assert response.status_code == 201 and response.json()["user_id"] == str(uid)
 
 
 async def test_lookup_records_are_append_only(db: AsyncSession) -> None:
