@@ -16,7 +16,7 @@ import uuid
 
 import httpx
 import pytest
-from factories import DEFAULT_PASSWORD, bearer, create_user
+from factories import DEFAULT_PASSWORD, assert_error, bearer, create_user
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import FrozenClock
@@ -66,7 +66,8 @@ async def test_switch_without_refresh_token_does_not_move_the_session(
     """RFC 9700 §4.14 — an access-only switch leaves the refresh token (and its organization) as it was."""
     email, _, second = world
     pair = await _pair(client, email)
-    assert (await _switch(client, pair["access_token"], second)).status_code == 200
+    switched = await _switch(client, pair["access_token"], second)
+    assert switched.status_code == 200 and switched.json()["organization_id"] == str(second)
     refreshed = await client.post(f"{API}/auth/refresh", json={"refresh_token": pair["refresh_token"]})
     assert refreshed.status_code == 200  # still the current token: no rotation happened
     assert refreshed.json()["organization_id"] is None
@@ -82,7 +83,8 @@ async def test_switch_with_the_refresh_token_rotates_it(
     assert switched.status_code == 200
     new = switched.json()
     assert new["refresh_token"] != pair["refresh_token"] and new["organization_id"] == str(first)
-    assert (await client.post(f"{API}/auth/refresh", json={"refresh_token": new["refresh_token"]})).status_code == 200
+    refreshed = await client.post(f"{API}/auth/refresh", json={"refresh_token": new["refresh_token"]})
+    assert refreshed.status_code == 200 and refreshed.json()["organization_id"] == str(first)
 
 
 async def test_replaying_a_used_refresh_token_at_switch_ends_the_session(
@@ -95,7 +97,7 @@ async def test_replaying_a_used_refresh_token_at_switch_ends_the_session(
     replay = await _switch(client, new["access_token"], second, pair["refresh_token"])
     assert replay.status_code == 401
     assert replay.json()["errors"][0]["code"] == "invalid_refresh_token"
-    assert (await client.get(f"{API}/auth/me", headers=bearer(new["access_token"]))).status_code == 401
+    assert_error(await client.get(f"{API}/auth/me", headers=bearer(new["access_token"])), 401, "not_authenticated")
 
 
 async def test_refresh_token_of_another_session_is_refused(
@@ -106,7 +108,7 @@ async def test_refresh_token_of_another_session_is_refused(
     mine = await _pair(client, email)
     other = await _pair(client, email)
     response = await _switch(client, mine["access_token"], first, other["refresh_token"])
-    assert response.status_code == 401
+    assert_error(response, 401, "invalid_refresh_token")
     # nothing was used up: the other session's token still works
     assert (await client.post(f"{API}/auth/refresh", json={"refresh_token": other["refresh_token"]})).status_code == 200
 
@@ -120,7 +122,7 @@ async def test_refresh_token_of_another_user_is_refused(
     victim = await _pair(client, "someone-else@example.com")
     mine = await _pair(client, email)
     response = await _switch(client, mine["access_token"], first, victim["refresh_token"])
-    assert response.status_code == 401
+    assert_error(response, 401, "invalid_refresh_token")
 
 
 @pytest.mark.parametrize("bogus", ["x", "not-a-token" * 10, "a" * 512])
@@ -130,7 +132,7 @@ async def test_unknown_refresh_tokens_at_switch_are_refused(
     """RFC 9700 §4.14 — only a token we issued rotates."""
     email, first, _ = world
     mine = await _pair(client, email)
-    assert (await _switch(client, mine["access_token"], first, bogus)).status_code == 401
+    assert_error(await _switch(client, mine["access_token"], first, bogus), 401, "invalid_refresh_token")
 
 
 async def test_switch_needs_an_access_token_even_with_a_refresh_token(
@@ -144,4 +146,4 @@ async def test_switch_needs_an_access_token_even_with_a_refresh_token(
         json={"organization_id": str(first), "refresh_token": pair["refresh_token"]},
         headers=bearer(pair["refresh_token"]),
     )
-    assert response.status_code == 401
+    assert_error(response, 401, "not_authenticated")
