@@ -145,6 +145,33 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
 }
 
 
+def refusal_code(path: str, caller: str, status: int) -> str | None:
+    """The code a refusal in the table carries, so that a cell fails on the right status for the
+    wrong reason (a member's 403 that is `organization_suspended`, a non-member's 404 that is a
+    routing `not_found`). None: an answer, or a refusal by the state (409), not by authorization."""
+    org_scoped = "{org_id}" in path
+    if status == 401:
+        return "invalid_refresh_token" if path == "/api/v1/auth/refresh" else "not_authenticated"
+    if status == 400:
+        return "invalid_token"  # the probes' bogus tokens, answered after authorization
+    if status == 403 and not org_scoped and caller == "api_key":
+        return "api_key_not_allowed"
+    if status == 403 and org_scoped:
+        return "forbidden"
+    if status == 404 and org_scoped and caller == "non_member":
+        return "organization_not_found"
+    if status == 404 and "{invitation_id}" in path:
+        return "invitation_not_found"
+    if path.startswith("/api/v1/users/{user_id}"):
+        if status == 404:
+            return "user_not_found"
+        if status == 403:
+            return "not_yourself" if path.endswith(("/profile", "/password", "/email")) else "platform_admin_required"
+    if status == 404 and path == "/api/v1/auth/switch-organization":
+        return "organization_not_found"
+    return None
+
+
 def served_routes() -> set[tuple[str, str]]:
     from app.main import create_app
 
@@ -319,3 +346,6 @@ async def test_authorization_cell(
         response = await client.request(method, url, json=body, headers=headers)
     assert response.status_code == expected, f"{method} {url} as {caller}: {response.text}"
     assert response.status_code < 500
+    code = refusal_code(path, caller, expected)
+    if code is not None:
+        assert response.json()["errors"][0]["code"] == code, f"{method} {url} as {caller}: {response.text}"
