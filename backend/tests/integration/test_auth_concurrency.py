@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from conftest import make_settings
+from factories import assert_error
 from sqlalchemy import func, select
 
 from app.core.clock import FrozenClock
@@ -87,11 +88,11 @@ async def test_one_refresh_token_used_twice_at_once_wins_at_most_once(
         )
         codes = Counter(r.status_code for r in responses)
         assert codes == {200: 1, 401: WORKERS - 1}, [r.text for r in responses]
+        assert {r.json()["errors"][0]["code"] for r in responses if r.status_code == 401} == {"invalid_refresh_token"}
         # The losers presented a token that had just been used: reuse, so the session is over.
         winner = next(r.json() for r in responses if r.status_code == 200)
-        assert (
-            await clients[0].get(f"{API}/auth/me", headers={"Authorization": f"Bearer {winner['access_token']}"})
-        ).status_code == 401
+        me = await clients[0].get(f"{API}/auth/me", headers={"Authorization": f"Bearer {winner['access_token']}"})
+        assert_error(me, 401, "not_authenticated")
     assert await count(committed_db_url, select(func.count()).select_from(SessionRotation)) == 2
     revoked = select(func.count()).select_from(SessionRevocation).where(SessionRevocation.reason == "reuse_detected")
     assert await count(committed_db_url, revoked) == 1
