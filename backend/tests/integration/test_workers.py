@@ -112,8 +112,10 @@ def test_two_processes_share_throttling_and_revocation(two_servers: tuple[Serve,
     auth = {"Authorization": f"Bearer {pair['access_token']}"}
     assert b.get("/auth/me", headers=auth).status_code == 200
     assert b.post("/auth/logout", json={"refresh_token": pair["refresh_token"]}, headers=auth).status_code == 204
-    assert a.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]}).status_code == 401
-    assert a.get("/auth/me", headers=auth).status_code == 401
+    refused = a.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert refused.status_code == 401 and refused.json()["errors"][0]["code"] == "invalid_refresh_token"
+    me = a.get("/auth/me", headers=auth)
+    assert me.status_code == 401 and me.json()["errors"][0]["code"] == "not_authenticated"
 
     # Throttling: three failures spread over both processes (LOGIN_MAX_FAILURES=3) lock the
     # account for both, even with the right password.
@@ -122,7 +124,7 @@ def test_two_processes_share_throttling_and_revocation(two_servers: tuple[Serve,
     assert statuses == [401, 401, 401]
     for client in (a, b):
         locked = client.post("/auth/token", json=credentials)
-        assert locked.status_code == 429, locked.text
+        assert locked.status_code == 429 and locked.json()["errors"][0]["code"] == "too_many_requests", locked.text
         assert int(locked.headers["Retry-After"]) >= 1
     a.close()
     b.close()
