@@ -185,8 +185,8 @@ async def test_failed_logins_are_recorded_even_though_they_fail(
     from app.services.throttling import throttle_key
 
     await create_user(db, now=clock.now(), email="dave@example.com")
-    assert (await login(client, "dave@example.com", "wrong password!!")).status_code == 401
-    assert (await login(client, "nobody@example.com", "wrong password!!")).status_code == 401
+    assert_error(await login(client, "dave@example.com", "wrong password!!"), 401, "invalid_credentials")
+    assert_error(await login(client, "nobody@example.com", "wrong password!!"), 401, "invalid_credentials")
     rows = (await db.execute(select(LoginAttempt.account_key, LoginAttempt.succeeded, LoginAttempt.ip_address))).all()
     # Keyed hashes of the emails, never the emails (see docs/security.md, login_attempts retention).
     assert {(r.account_key, r.succeeded, str(r.ip_address)) for r in rows} >= {
@@ -317,7 +317,7 @@ async def test_logout_with_a_refresh_token(client: httpx.AsyncClient, db: AsyncS
     pair = await tokens(client, "ivy@example.com")
     out = await client.post(f"{API}/auth/logout", json={"refresh_token": pair["refresh_token"]})
     assert out.status_code == 204
-    assert (await client.get(f"{API}/auth/me", headers=bearer(pair["access_token"]))).status_code == 401
+    assert_error(await client.get(f"{API}/auth/me", headers=bearer(pair["access_token"])), 401, "not_authenticated")
     again = await client.post(f"{API}/auth/logout", json={"refresh_token": pair["refresh_token"]})
     assert again.status_code == 204  # already ended: nothing to do
     unknown = await client.post(f"{API}/auth/logout", json={"refresh_token": "not-a-token"})
@@ -375,8 +375,9 @@ async def test_list_and_revoke_own_sessions(client: httpx.AsyncClient, db: Async
 
     gone = await client.delete(f"{API}/auth/sessions/{items[1]['id']}", headers=bearer(second["access_token"]))
     assert gone.status_code == 204
-    assert (await client.get(f"{API}/auth/me", headers=bearer(first["access_token"]))).status_code == 401
-    assert (await client.post(f"{API}/auth/refresh", json={"refresh_token": first["refresh_token"]})).status_code == 401
+    assert_error(await client.get(f"{API}/auth/me", headers=bearer(first["access_token"])), 401, "not_authenticated")
+    refresh = await client.post(f"{API}/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert_error(refresh, 401, "invalid_refresh_token")
     left = (await client.get(f"{API}/auth/sessions", headers=bearer(second["access_token"]))).json()["items"]
     assert [i["id"] for i in left] == [items[0]["id"]]
 
@@ -408,7 +409,8 @@ async def test_sessions_past_their_timeouts_are_not_listed(
     clock.advance(minutes=2)  # `old` is now idle past the timeout
     listed = (await client.get(f"{API}/auth/sessions", headers=bearer(fresh["access_token"]))).json()["items"]
     assert len(listed) == 1 and listed[0]["current"]
-    assert (await client.post(f"{API}/auth/refresh", json={"refresh_token": old["refresh_token"]})).status_code == 401
+    refresh = await client.post(f"{API}/auth/refresh", json={"refresh_token": old["refresh_token"]})
+    assert_error(refresh, 401, "invalid_refresh_token")
 
 
 async def test_control_characters_are_refused_not_a_500(client: httpx.AsyncClient) -> None:
