@@ -103,6 +103,8 @@ async def test_validation_errors_never_echo_the_password(client: httpx.AsyncClie
     )
     assert response.status_code == 422
     assert secret not in response.text
+    errors = response.json()["errors"]
+    assert {e["source"]["pointer"] for e in errors} == {"/body/email", "/body/display_name", "/body/extra"}
 
 
 # ------------------------------------------------------------------------------------- login
