@@ -125,8 +125,10 @@ async def test_escalation_is_refused(
         client, org, owner_headers, "members:read", expires_at=(clock.now() - timedelta(seconds=1)).isoformat()
     )
     assert_error(response, 422, "validation_error", pointer="/body/expires_at")
-    assert (await create_key(client, org, owner_headers, "ownership:transfer")).status_code == 201
-    assert (await create_key(client, org, admin_headers, "members:add", "api_keys:revoke")).status_code == 201
+    response = await create_key(client, org, owner_headers, "ownership:transfer")
+    assert response.status_code == 201 and response.json()["permissions"] == ["ownership:transfer"]
+    response = await create_key(client, org, admin_headers, "members:add", "api_keys:revoke")
+    assert response.status_code == 201 and response.json()["permissions"] == ["members:add", "api_keys:revoke"]
 
     # A key holding api_keys:revoke and members:add still cannot mint keys.
     key = (await create_key(client, org, admin_headers, "api_keys:read", "api_keys:revoke")).json()["key"]
@@ -190,10 +192,12 @@ async def test_unknown_malformed_expired_keys_and_org_status(
     ):
         response = await client.get(url, headers={"X-API-Key": bad} if bad.isascii() else {"X-API-Key": bad.encode()})
         assert response.status_code == 401 and error_code(response) == "invalid_api_key", bad
-    assert (await client.get(url, headers=key_header(key))).status_code == 200
+    response = await client.get(url, headers=key_header(key))
+    assert response.status_code == 200 and response.json()["id"] == str(org)
 
     await set_status(db, org, "deactivated", clock.now())
-    assert (await client.get(url, headers=key_header(key))).status_code == 200  # inactive: read-only
+    response = await client.get(url, headers=key_header(key))
+    assert response.status_code == 200 and response.json()["status"] == "inactive"  # inactive: read-only
     await set_status(db, org, "suspended", clock.now())
     response = await client.get(url, headers=key_header(key))
     assert response.status_code == 403 and error_code(response) == "organization_suspended"
@@ -202,7 +206,8 @@ async def test_unknown_malformed_expired_keys_and_org_status(
     response = await client.get(url, headers=key_header(key))
     assert response.status_code == 404 and error_code(response) == "organization_not_found"
     await set_status(db, org, "restored", clock.now())
-    assert (await client.get(url, headers=key_header(key))).status_code == 200
+    response = await client.get(url, headers=key_header(key))
+    assert response.status_code == 200 and response.json()["status"] == "inactive"  # still deactivated
 
     clock.advance(hours=1)
     response = await client.get(url, headers=key_header(key))
