@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Iterator
 from logging.config import fileConfig
 
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from alembic import context
 from app.core.config import get_settings
-from app.core.roles import grant_runtime_sql
+from app.core.roles import SETUP_LOCK_KEY, grant_runtime_sql
 from app.models import Base
 
 config = context.config
@@ -31,7 +34,30 @@ def _include_object(obj, name, type_, reflected, compare_to):
     return not (type_ == "table" and name == "alembic_version")
 
 
+@contextlib.contextmanager
+def _one_migrator_at_a_time(connection: Connection) -> Iterator[None]:
+    """Hold the database's setup lock (`app.core.roles.SETUP_LOCK_KEY`) for the whole run."""
+    owned = not connection.in_transaction()  # else the caller's transaction (tests) is left alone
+    connection.exec_driver_sql(f"SELECT pg_advisory_lock({SETUP_LOCK_KEY})")
+    if owned:
+        connection.commit()  # a session lock: it outlives this transaction
+    try:
+        yield
+    finally:
+        if owned and connection.in_transaction():
+            connection.rollback()  # what a failed run left open
+        with contextlib.suppress(DBAPIError):  # closing the connection releases it anyway
+            connection.exec_driver_sql(f"SELECT pg_advisory_unlock({SETUP_LOCK_KEY})")
+            if owned:
+                connection.commit()
+
+
 def _run(connection: Connection) -> None:
+    with _one_migrator_at_a_time(connection):
+        _migrate_and_grant(connection)
+
+
+def _migrate_and_grant(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -121,7 +121,7 @@ def ensure_runtime_login(owner_url: str, data_dir: Path) -> str:
     from sqlalchemy.engine import make_url
 
     from app.core.config import write_secret_file
-    from app.core.roles import RUNTIME_LOGIN, ensure_login_sql
+    from app.core.roles import RUNTIME_LOGIN, SETUP_LOCK_KEY, ensure_login_sql
 
     path = data_dir.resolve() / "db_runtime_password"
     if not path.exists():
@@ -134,8 +134,10 @@ def ensure_runtime_login(owner_url: str, data_dir: Path) -> str:
             user=url.username, database=url.database, host=url.query.get("host"), password=url.password
         )
         try:
-            for statement in ensure_login_sql(RUNTIME_LOGIN, password):
-                await conn.execute(statement)
+            async with conn.transaction():
+                await conn.execute(f"SELECT pg_advisory_xact_lock({SETUP_LOCK_KEY})")  # one process at a time
+                for statement in ensure_login_sql(RUNTIME_LOGIN, password):
+                    await conn.execute(statement)
         finally:
             await conn.close()
 

@@ -22,6 +22,12 @@ import re
 RUNTIME_GROUP = "tenancy_runtime"
 RUNTIME_LOGIN = "tenancy_app"
 
+# One schema change at a time per database: the migrations, the grants and the runtime login are
+# made under this advisory lock, so replicas (or `serve` processes) starting together take turns —
+# the second finds the schema at head — instead of racing on CREATE TABLE and on GRANT / ALTER
+# ROLE, which PostgreSQL refuses with "tuple concurrently updated".
+SETUP_LOCK_KEY = int.from_bytes(b"tenancy", "big")
+
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 

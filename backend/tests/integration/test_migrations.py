@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -140,3 +144,23 @@ async def test_every_check_constraint_matches_its_model(engine: AsyncEngine) -> 
         actual = {name: set(re.findall(r"'([^']+)'", definition)) for name, definition in rows.tuples()}
     assert actual == expected
     assert expected  # the kinds of SPEC §4 exist at all
+
+
+def _migrate_in_a_process(url: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "MIGRATION_DATABASE_URL"}}
+    env |= {"DATABASE_URL": url, "ENVIRONMENT": "test", "JWT_SECRET_KEY": "k" * 48}
+    tenancy = Path(sys.executable).parent / "tenancy"
+    return subprocess.Popen(
+        [str(tenancy), "migrate"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+
+
+@pytest.mark.parametrize("round_", range(3))
+async def test_replicas_migrating_one_database_at_once_both_succeed(empty_db_url: str, round_: int) -> None:
+    """Two replicas (or `serve` processes) starting together both migrate and grant: one waits for
+    the other (an advisory lock), instead of racing on CREATE TABLE and on GRANT ('tuple
+    concurrently updated')."""
+    processes = [_migrate_in_a_process(empty_db_url) for _ in range(2)]
+    outputs = [await asyncio.to_thread(p.communicate, timeout=120) for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], [out for out, _ in outputs]
+    assert await _scalar(empty_db_url, "SELECT version_num FROM alembic_version") == _head()
