@@ -1,6 +1,6 @@
 """The organization history's public event types, mapped from the stored facts in ONE table.
 
-The feed (`GET /organizations/{id}/events`) reads facts from nine tables; each fact's public
+The feed (`GET /organizations/{id}/events`) reads facts from eleven tables; each fact's public
 `type` comes from `EVENT_TYPES[(source, kind)]`, never from concatenating database values, so
 renaming a stored kind cannot silently change the API (tests pin every name).
 """
@@ -26,6 +26,8 @@ class EventSource(StrEnum):
     ARCHIVE = "archive"
     INVITATION = "invitation"
     INVITATION_RESPONSE = "invitation_response"
+    API_KEY = "api_key"
+    API_KEY_REVOCATION = "api_key_revocation"
 
 
 class EventType(StrEnum):
@@ -48,10 +50,13 @@ class EventType(StrEnum):
     INVITATION_ACCEPTED = "invitation.accepted"
     INVITATION_DECLINED = "invitation.declined"
     INVITATION_REVOKED = "invitation.revoked"
+    API_KEY_CREATED = "api_key.created"
+    API_KEY_REVOKED = "api_key.revoked"
 
 
 # Kinds of the tables that store none: the first profile row creates the organization.
 PROFILE_CREATED, PROFILE_UPDATED, OWNER_SET, INVITATION_SENT = "created", "updated", "set", "sent"
+KEY_CREATED, KEY_REVOKED = "created", "revoked"  # an API key's base row, and its revocation
 
 EVENT_TYPES: Mapping[tuple[EventSource, str], EventType] = MappingProxyType(
     {
@@ -72,6 +77,8 @@ EVENT_TYPES: Mapping[tuple[EventSource, str], EventType] = MappingProxyType(
         (EventSource.INVITATION_RESPONSE, InvitationResponseKind.ACCEPTED): EventType.INVITATION_ACCEPTED,
         (EventSource.INVITATION_RESPONSE, InvitationResponseKind.DECLINED): EventType.INVITATION_DECLINED,
         (EventSource.INVITATION_RESPONSE, InvitationResponseKind.REVOKED): EventType.INVITATION_REVOKED,
+        (EventSource.API_KEY, KEY_CREATED): EventType.API_KEY_CREATED,
+        (EventSource.API_KEY_REVOCATION, KEY_REVOKED): EventType.API_KEY_REVOKED,
     }
 )
 """(source, stored kind) → public type."""
@@ -86,11 +93,15 @@ EVENT_RANKS: Mapping[EventSource, int] = MappingProxyType(
         EventSource.STATUS: 5,
         EventSource.SUSPENSION: 6,
         EventSource.ARCHIVE: 7,
+        EventSource.API_KEY: 8,
         EventSource.INVITATION_RESPONSE: 9,
+        EventSource.API_KEY_REVOCATION: 10,
     }
 )
 """Order within one instant (higher first): a creation reads owner → admin → member → created;
-an invitation's creation reads as the oldest fact of its instant, an answer as the newest."""
+an invitation's creation reads as the oldest fact of its instant, an answer as the newest of the
+organization's roster and status facts; a key's revocation after its creation (one request never
+makes both, nor a key fact and a roster fact)."""
 
 
 def event_type(source: str, kind: str) -> EventType:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, text
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Identity, Index, String, text
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -29,6 +29,7 @@ class ApiKey(Base):
         Index("uq_api_keys_secret_hash", "secret_hash", unique=True),
         Index("uq_api_keys_prefix", "prefix", unique=True),
         Index("ix_api_keys_organization", "organization_id", text("created_at DESC"), text("id DESC")),
+        Index("ix_api_keys_history", "organization_id", text("created_at DESC"), text("seq DESC")),
         CheckConstraint("prefix ~ '^[0-9a-f]{12}$'", name="prefix_format"),
         CheckConstraint("secret_hash ~ '^[0-9a-f]{64}$'", name="secret_hash_format"),
         CheckConstraint("cardinality(permissions) >= 1", name="some_permission"),
@@ -38,6 +39,8 @@ class ApiKey(Base):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    # The key's position in the organization's history (`/events` pages on (created_at, seq)).
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(always=True), nullable=False)
     organization_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("organizations.id"), nullable=False
     )

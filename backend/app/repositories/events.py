@@ -1,9 +1,10 @@
-"""The organization's history feed: nine fact tables merged newest first, keyset-paged, one
+"""The organization's history feed: eleven fact tables merged newest first, keyset-paged, one
 statement (each branch reads one page of its own index); public types from `domain.events`."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,25 +37,48 @@ _PROFILE_TYPE = (
 
 _NONE = "'{}'::jsonb"
 
-# (source, table, public type, subject, details). Within one instant, higher ranks
-# (`EVENT_RANKS`) come first, so a creation reads newest first as owner → admin → member → created.
-_EVENT_SOURCES: tuple[tuple[EventSource, str, str, str, str], ...] = (
-    (
+
+@dataclass(frozen=True, slots=True)
+class _Branch:
+    """One table's facts as events: its rows `x`, their public type, subject and details, and —
+    where the table names them differently — the instant, sequence, organization and actors."""
+
+    source: EventSource
+    table: str  # its rows are `x`
+    type_: str
+    subject: str
+    details: str
+    at: str = "x.occurred_at"
+    seq: str = "x.id"
+    organization: str = "x.organization_id"
+    actor: str = "x.actor_id"
+    actor_key: str = "x.actor_api_key_id"
+    join: str = ""
+
+
+_KEY = "jsonb_build_object('api_key_id', {k}.id, 'name', {k}.name, 'prefix', {k}.prefix"
+
+# Within one instant, higher ranks (`EVENT_RANKS`) come first, so a creation reads newest first
+# as owner → admin → member → created.
+_EVENT_SOURCES: tuple[_Branch, ...] = (
+    _Branch(
         EventSource.PROFILE,
         "organization_profile",
         _PROFILE_TYPE,
         "CAST(:org AS uuid)",
         "jsonb_build_object('name', x.name, 'description', x.description)",
     ),
-    (
+    _Branch(
         EventSource.MEMBER,
         "organization_members",
         _public_type(EventSource.MEMBER, "x.kind"),
         "x.user_id",
         "'{}'::jsonb",
     ),
-    (EventSource.ADMIN, "organization_admins", _public_type(EventSource.ADMIN, "x.kind"), "x.user_id", "'{}'::jsonb"),
-    (
+    _Branch(
+        EventSource.ADMIN, "organization_admins", _public_type(EventSource.ADMIN, "x.kind"), "x.user_id", "'{}'::jsonb"
+    ),
+    _Branch(
         EventSource.OWNER,
         "organization_owners",
         _public_type(EventSource.OWNER, ""),
@@ -62,41 +86,62 @@ _EVENT_SOURCES: tuple[tuple[EventSource, str, str, str, str], ...] = (
         "jsonb_build_object('previous_owner_id', (SELECT o0.user_id FROM organization_owners o0 "
         "WHERE o0.organization_id = :org AND o0.id < x.id ORDER BY o0.id DESC LIMIT 1))",
     ),
-    (
+    _Branch(
         EventSource.STATUS,
         "organization_active_status",
         _public_type(EventSource.STATUS, "x.kind"),
         "CAST(:org AS uuid)",
         "'{}'::jsonb",
     ),
-    (
+    _Branch(
         EventSource.SUSPENSION,
         "organization_suspensions",
         _public_type(EventSource.SUSPENSION, "x.kind"),
         "CAST(:org AS uuid)",
         "jsonb_build_object('reason', x.reason)",
     ),
-    (
+    _Branch(
         EventSource.ARCHIVE,
         "organization_archives",
         _public_type(EventSource.ARCHIVE, "x.kind"),
         "CAST(:org AS uuid)",
         "'{}'::jsonb",
     ),
-    (
+    _Branch(
         EventSource.INVITATION,
         "invitations",
         _public_type(EventSource.INVITATION, ""),
         "CAST(NULL AS uuid)",
         "jsonb_build_object('invitation_id', x.invitation_id, 'email', x.email, 'role', x.role)",
     ),
-    (
+    _Branch(
         EventSource.INVITATION_RESPONSE,
         "invitation_responses",
         _public_type(EventSource.INVITATION_RESPONSE, "x.kind"),
         f"CASE WHEN x.kind = '{InvitationResponseKind.ACCEPTED}' THEN x.actor_id END",
         "(SELECT jsonb_build_object('invitation_id', i.invitation_id, 'email', i.email, 'role', i.role) "
         "FROM invitations i WHERE i.invitation_id = x.invitation_id)",
+    ),
+    _Branch(
+        EventSource.API_KEY,
+        "api_keys",
+        _public_type(EventSource.API_KEY, ""),
+        "CAST(NULL AS uuid)",
+        _KEY.format(k="x") + ", 'permissions', to_jsonb(x.permissions), 'expires_at', x.expires_at)",
+        at="x.created_at",
+        seq="x.seq",
+        actor="x.created_by",
+        actor_key="CAST(NULL AS uuid)",
+    ),
+    _Branch(
+        EventSource.API_KEY_REVOCATION,
+        "api_key_revocations",
+        _public_type(EventSource.API_KEY_REVOCATION, ""),
+        "CAST(NULL AS uuid)",
+        _KEY.format(k="k") + ")",
+        organization="k.organization_id",
+        # through the organization's keys (a handful): each key's one revocation by its unique index
+        join="JOIN api_keys k ON k.id = x.api_key_id",
     ),
 )
 _MAX_SEQ = 2**63 - 1
@@ -107,14 +152,15 @@ def _events_sql() -> str:
     # Each branch reads at most one page from its (organization_id, occurred_at DESC, id DESC)
     # index, starting strictly below the cursor; the outer sort merges at most one page per branch.
     branches = [
-        f"""(SELECT '{source}' AS source, {EVENT_RANKS[source]} AS rank, x.id AS seq, x.occurred_at, x.actor_id,
-        x.actor_api_key_id, {type_} AS type, {subject} AS subject_id, {details} AS details
-    FROM {table} x
-    WHERE x.organization_id = :org
-      AND (x.occurred_at, x.id) < (CAST(:before AS timestamptz), CAST(:bound_{source} AS bigint))
-    ORDER BY x.occurred_at DESC, x.id DESC
+        f"""(SELECT '{b.source}' AS source, {EVENT_RANKS[b.source]} AS rank, {b.seq} AS seq, {b.at} AS occurred_at,
+        {b.actor} AS actor_id, {b.actor_key} AS actor_api_key_id, {b.type_} AS type, {b.subject} AS subject_id,
+        {b.details} AS details
+    FROM {b.table} x {b.join}
+    WHERE {b.organization} = :org
+      AND ({b.at}, {b.seq}) < (CAST(:before AS timestamptz), CAST(:bound_{b.source} AS bigint))
+    ORDER BY {b.at} DESC, {b.seq} DESC
     LIMIT :page_limit)"""
-        for source, table, type_, subject, details in _EVENT_SOURCES
+        for b in _EVENT_SOURCES
     ]
     union = "\n    UNION ALL\n    ".join(branches)
     return f"""SELECT e.source, e.rank, e.seq, e.occurred_at, e.actor_id, e.actor_api_key_id, e.type, e.subject_id,

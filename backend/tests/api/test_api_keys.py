@@ -290,3 +290,42 @@ async def test_every_event_names_its_actor_type(
         ("organization.profile_updated", "api_key", created["id"]),
     ]
     assert all(e["actor_type"] == "user" and e["actor_id"] == str(owner) for e in events[2:])
+
+
+async def test_key_creations_and_revocations_are_in_the_history(
+    db: AsyncSession, settings: Settings, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    """An audit log that shows who could act without a user: each key's creation (with what it may
+    do) and its revocation, by a user or by another key; never the secret."""
+    owner, org, owner_headers = await owner_and_org(db, settings, clock)
+    expires = (clock.now() + timedelta(days=30)).isoformat()
+    worker = (await create_key(client, org, owner_headers, "members:read", expires_at=expires)).json()
+    clock.advance(seconds=1)
+    janitor = (await create_key(client, org, owner_headers, "api_keys:revoke")).json()
+    clock.advance(seconds=1)
+    revoked = await client.delete(f"{API}/{org}/api-keys/{worker['id']}", headers=key_header(janitor["key"]))
+    assert revoked.status_code == 204, revoked.text
+    clock.advance(seconds=1)
+    revoked = await client.delete(f"{API}/{org}/api-keys/{janitor['id']}", headers=owner_headers)
+    assert revoked.status_code == 204, revoked.text
+
+    events = (await client.get(f"{API}/{org}/events", headers=owner_headers)).json()["items"]
+    keys = [e for e in events if e["type"].startswith("api_key.")]
+    assert [(e["type"], e["actor_type"], e["actor_id"], e["details"]["api_key_id"]) for e in keys] == [
+        ("api_key.revoked", "user", str(owner), janitor["id"]),
+        ("api_key.revoked", "api_key", janitor["id"], worker["id"]),
+        ("api_key.created", "user", str(owner), janitor["id"]),
+        ("api_key.created", "user", str(owner), worker["id"]),
+    ]
+    created = keys[-1]["details"]
+    assert created == {
+        "api_key_id": worker["id"],
+        "name": worker["name"],
+        "prefix": worker["prefix"],
+        "permissions": ["members:read"],
+        "expires_at": created["expires_at"],
+    }
+    assert created["expires_at"] is not None and created["expires_at"][:19] == worker["expires_at"][:19]
+    assert keys[0]["details"] == {"api_key_id": janitor["id"], "name": janitor["name"], "prefix": janitor["prefix"]}
+    assert worker["key"] not in str(events) and janitor["key"] not in str(events)
+    assert [e["occurred_at"] for e in keys] == sorted((e["occurred_at"] for e in keys), reverse=True)

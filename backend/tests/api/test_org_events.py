@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.clock import FrozenClock
 from app.core.config import Settings
 from app.domain.events import EVENT_RANKS
+from app.repositories import api_keys as keys_repo
 from app.repositories import organizations as orgs_repo
 from app.repositories.events import _events_sql
 from app.schemas.common import MAX_CURSOR_CHARS
@@ -36,6 +37,22 @@ async def _history(db: AsyncSession, settings: Settings, clock: FrozenClock) -> 
         await orgs_repo.add_profile(
             db, organization_id=org, name=f"Acme {i}", description=None, at=clock.now(), actor_id=owner
         )
+    clock.advance(seconds=1)
+    keys = [uuid.uuid4(), uuid.uuid4()]
+    for i, key_id in enumerate(keys):  # two keys at one instant
+        await keys_repo.create_api_key(
+            db,
+            api_key_id=key_id,
+            organization_id=org,
+            name=f"key {i}",
+            prefix=f"{i:012x}",
+            secret_hash=f"{i:064x}",
+            permissions=["members:read"],
+            created_by=owner,
+            created_at=clock.now(),
+            expires_at=None,
+        )
+    await keys_repo.revoke_api_key(db, api_key_id=keys[0], at=clock.now(), actor_id=owner, actor_api_key_id=None)
     for kind in ("deactivated", "activated", "suspended", "lifted", "archived", "restored"):
         clock.advance(seconds=1)
         await set_status(db, org, kind, clock.now())
@@ -68,8 +85,8 @@ async def test_pages_cover_the_whole_history_once_newest_first(
 ) -> None:
     org, headers = await _history(db, settings, clock)
     everything = await _all_pages(client, org, headers, limit=100)
-    # creation (4 facts) + 4 × (member, profile) + 1 admin grant + 6 status facts
-    assert len(everything) == 4 + 8 + 1 + 6
+    # creation (4 facts) + 4 × (member, profile) + 1 admin grant + 2 keys and 1 revocation + 6 status facts
+    assert len(everything) == 4 + 8 + 1 + 3 + 6
     assert len({e["id"] for e in everything}) == len(everything)
     instants = [e["occurred_at"] for e in everything]
     assert instants == sorted(instants, reverse=True)
@@ -82,6 +99,7 @@ async def test_pages_cover_the_whole_history_once_newest_first(
         "organization.activated",
         "organization.deactivated",
     ]
+    assert [e["type"] for e in everything[6:9]] == ["api_key.revoked", "api_key.created", "api_key.created"]
     suspended = next(e for e in everything if e["type"] == "organization.suspended")
     assert suspended["details"] == {"reason": "test"} and suspended["subject_id"] == str(org)
     assert {e["type"] for e in everything} >= {

@@ -87,6 +87,8 @@ PUBLIC_NAMES = {
     (EventSource.INVITATION_RESPONSE, "accepted"): "invitation.accepted",
     (EventSource.INVITATION_RESPONSE, "declined"): "invitation.declined",
     (EventSource.INVITATION_RESPONSE, "revoked"): "invitation.revoked",
+    (EventSource.API_KEY, "created"): "api_key.created",
+    (EventSource.API_KEY_REVOCATION, "revoked"): "api_key.revoked",
 }
 
 
@@ -117,11 +119,16 @@ def test_an_unknown_fact_is_an_error_not_a_made_up_name() -> None:
 
 def test_ranks_order_one_instant() -> None:
     """Newest first within an instant: a creation reads owner → admin → member → created; an
-    invitation's answer is the newest fact of its instant and its creation the oldest."""
+    invitation's answer is newer than every roster and status fact of its instant (an accept adds
+    the member at the same instant) and its creation the oldest; a key's revocation is newer than
+    its creation (key facts share no request with roster facts)."""
     rank = EVENT_RANKS.__getitem__
     assert rank(EventSource.OWNER) > rank(EventSource.ADMIN) > rank(EventSource.MEMBER) > rank(EventSource.PROFILE)
-    assert max(EVENT_RANKS.values()) == rank(EventSource.INVITATION_RESPONSE)
+    keys = {EventSource.API_KEY, EventSource.API_KEY_REVOCATION}
+    org_facts = [r for source, r in EVENT_RANKS.items() if source not in keys]
+    assert max(org_facts) == rank(EventSource.INVITATION_RESPONSE)
     assert min(EVENT_RANKS.values()) == rank(EventSource.INVITATION)
+    assert rank(EventSource.API_KEY_REVOCATION) > rank(EventSource.API_KEY)
     assert len(set(EVENT_RANKS.values())) == len(EventSource) == len(EVENT_RANKS)
 
 
