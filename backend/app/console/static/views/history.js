@@ -24,6 +24,8 @@ function sentence(event, who) {
     case "invitation.accepted": return `${d.email || subject} accepted the invitation.`;
     case "invitation.declined": return `${d.email || subject} declined the invitation.`;
     case "invitation.revoked": return `${actor} withdrew the invitation of ${d.email}.`;
+    case "api_key.created": return `${actor} created the API key “${d.name}” (${(d.permissions || []).join(", ")}).`;
+    case "api_key.revoked": return `${actor} revoked the API key “${d.name}”.`;
     default: {
       const [what, verb] = event.type.split(".");
       return what === "organization" ? `${actor}: organization ${verb}.` : `${actor}: ${event.type}.`;
