@@ -173,7 +173,7 @@ async def test_update_delete_truncate_are_rejected(
     pk = await _insert_sample_row(db, table, parents)
     (pk_col,) = table.primary_key.columns
     # Any column but the primary key (an identity ALWAYS column refuses updates for its own reason).
-    target = next(col.name for col in table.columns if not col.primary_key)
+    target = next(col.name for col in table.columns if not col.primary_key and col.identity is None)
     where = {"pk": pk}
 
     with pytest.raises(DBAPIError) as exc:
