@@ -51,7 +51,11 @@ if CHROMIUM is None:
 
 @pytest.fixture(scope="module", name="browser")
 def browser_fixture() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # Assertions wait as long as actions do (Playwright's default is 5 s): on a loaded 2-core
+    # machine a login's argon2 plus a page's requests can take longer than that.
+    expect.set_options(timeout=TIMEOUT_MS)
 
     with sync_playwright() as playwright:
         # Root (containers, CI) cannot use chromium's sandbox.
