@@ -17,7 +17,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from app.core.config import get_settings
-from app.core.startup import CommandError, Interrupted, check_database, install_stop_handlers, settings_error_lines
+from app.core.startup import (
+    CommandError,
+    Interrupted,
+    check_database,
+    install_stop_handlers,
+    settings_error_lines,
+    stop_handled,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,7 +120,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
             file=sys.stderr,
         )
         print(f"tenancy: web console at {base}/console", file=sys.stderr)
-        with contextlib.suppress(KeyboardInterrupt, SystemExit):
+        try:
             serving.run(
                 settings,
                 host=args.host,
@@ -122,6 +129,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
                 workers=workers,
                 options=server_limits(settings),
             )
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            stop_handled()  # the server stopped on it (or never started): the database stops next
     print("tenancy: stopped", file=sys.stderr)
 
 

@@ -20,6 +20,7 @@ from app.core.config import Settings, get_settings
 from app.core.database import make_engine, make_sessionmaker, open_pool
 from app.core.errors import install_error_handlers
 from app.core.middleware import BodySizeLimit, SecurityHeaders
+from app.core.startup import redeliver_stop_signal
 from app.observability import metrics, request_log
 from app.services.outbox import DeliveryLoop
 
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        redeliver_stop_signal()  # `tenancy serve` stopped while uvicorn took the signals over: stop now
         if not settings.database_url:
             raise RuntimeError("DATABASE_URL is not set (use `tenancy serve` for the embedded database)")
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)

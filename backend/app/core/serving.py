@@ -16,6 +16,7 @@ from typing import Any
 
 from app.core.config import Settings, get_settings
 from app.core.http_limits import BoundedHttpToolsProtocol
+from app.core.startup import stop_if_signalled
 
 METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -34,6 +35,8 @@ class SettingsBoundedHttpTools(BoundedHttpToolsProtocol):
 
 def run(settings: Settings, *, host: str, port: int, log_level: str, workers: int, options: dict[str, Any]) -> None:
     import uvicorn
+
+    stop_if_signalled()  # a stop that came during start-up and was swallowed: do not start serving
 
     # The app logs one line per request itself (app.observability.request_log).
     options = {"access_log": not settings.request_log, **options}

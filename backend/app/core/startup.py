@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import signal
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -59,16 +60,47 @@ _pending: int | None = None
 
 def _on_signal(signum: int, frame: object) -> None:
     global _pending
+    # Kept until the stop is handled: the exception below can be swallowed — Python ignores (only
+    # prints) exceptions raised inside a weakref callback or a `__del__`, and a signal may arrive
+    # while the garbage collector runs one (seen: `serve` then started and ran on). The
+    # checkpoints (`stop_if_signalled`, leaving `signals_deferred`, `redeliver_stop_signal`)
+    # raise it again.
+    _pending = signum
     if _deferred:
-        _pending = signum
         return
     raise Interrupted(signum)
+
+
+def stop_if_signalled() -> None:
+    """A checkpoint: raise the stop signal that arrived and was not handled yet."""
+    if _pending is not None and not _deferred:
+        raise Interrupted(_pending)
+
+
+def stop_handled() -> None:
+    """The stop signal has been acted on (the server stopped on it): forget it."""
+    global _pending
+    _pending = None
+
+
+def redeliver_stop_signal() -> None:
+    """For the server's start-up, once it listens to the signals itself: a stop signal that came
+    before (and whose exception was swallowed) is sent again, now to the server's handler."""
+    if _pending is not None and threading.current_thread() is threading.main_thread():
+        signal.raise_signal(_pending)
+
+
+def _unraisable(unraisable: sys.UnraisableHookArgs) -> None:
+    if isinstance(unraisable.exc_value, Interrupted):
+        return  # swallowed where Python cannot raise it: kept pending, raised at the next checkpoint
+    sys.__unraisablehook__(unraisable)
 
 
 def install_stop_handlers() -> None:
     """From now on SIGINT and SIGTERM raise `Interrupted`, except inside `signals_deferred()`."""
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
+    sys.unraisablehook = _unraisable
 
 
 @contextlib.contextmanager
@@ -76,7 +108,7 @@ def signals_deferred() -> Iterator[None]:
     """Starting or stopping the database must not be cut in half: a stop signal that arrives in
     here is held and raised when the block is left (after the database is up and registered, or
     down). Without `install_stop_handlers()` (tests, other threads) this changes nothing."""
-    global _deferred, _pending
+    global _deferred
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -86,8 +118,7 @@ def signals_deferred() -> Iterator[None]:
     finally:
         _deferred -= 1
         if not _deferred and _pending is not None:
-            signum, _pending = _pending, None
-            raise Interrupted(signum)
+            raise Interrupted(_pending)
 
 
 # --- the database -------------------------------------------------------------------------------
