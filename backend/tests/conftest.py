@@ -187,20 +187,44 @@ def module_app(cluster: Cluster, engine: AsyncEngine) -> FastAPI:
     return shared_app(make_settings(cluster.url(SHARED)), engine, Clock())
 
 
+# Apps already built, by their settings (a few distinct ones in a run), most recent last. A new
+# app analyses all its routes on its first request (~50 ms), once per test before; a test now gets
+# the app built for equal settings, its state as built, its clock and session its own.
+_APPS: list[tuple[Settings, FastAPI, dict[str, object], list[object]]] = []
+_MAX_APPS = 8
+
+
+def _app_for(settings: Settings, engine: AsyncEngine, clock: Clock) -> tuple[FastAPI, dict[str, object], list[object]]:
+    for entry in _APPS:
+        if entry[0] == settings:
+            _APPS.remove(entry)
+            _APPS.append(entry)
+            return entry[1], entry[2], entry[3]
+    app = create_app(settings, clock=clock)
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    entry = (settings, app, dict(app.state._state), list(app.router.routes))
+    _APPS.append(entry)
+    del _APPS[:-_MAX_APPS]
+    return entry[1], entry[2], entry[3]
+
+
 @pytest.fixture
 def app(
     request: pytest.FixtureRequest, settings: Settings, engine: AsyncEngine, db: AsyncSession, clock: FrozenClock
 ) -> Iterator[FastAPI]:
-    """The app on the test's rolled-back session and frozen clock: a new one per test, or the
-    module's shared one when the module is marked `shared_app` (then `settings` overrides do not
-    apply: such modules use the default settings)."""
+    """The app on the test's rolled-back session and frozen clock: the one built for these
+    settings (its state reset to what create_app left after each test; one that changed the app's
+    routes is not used again), or the module's shared one when the module is marked `shared_app`
+    (then `settings` overrides do not apply: such modules use the default settings)."""
+    built: tuple[dict[str, object], list[object]] | None = None
     if request.node.get_closest_marker("shared_app"):
         app: FastAPI = request.getfixturevalue("module_app")
-        app.state.clock = clock
     else:
-        app = create_app(settings, clock=clock)
-        app.state.engine = engine
-        app.state.sessionmaker = make_sessionmaker(engine)
+        app, state, routes = _app_for(settings, engine, clock)
+        built = (state, routes)
+        app.state.settings = settings
+    app.state.clock = clock
 
     async def test_db() -> AsyncIterator[AsyncSession]:
         async with as_runtime(db) as session:
@@ -210,7 +234,15 @@ def app(
     try:
         yield app
     finally:
-        app.dependency_overrides.pop(get_db, None)
+        app.dependency_overrides.clear()
+        if built is not None:
+            state, routes = built
+            app.state._state.clear()
+            app.state._state.update(state)
+            now = app.router.routes
+            if len(now) != len(routes) or any(a is not b for a, b in zip(now, routes, strict=True)):
+                # the test changed the routes (api/test_errors.py adds some): build anew next time
+                _APPS[:] = [entry for entry in _APPS if entry[1] is not app]
 
 
 @pytest.fixture
