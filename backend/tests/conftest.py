@@ -34,6 +34,7 @@ from app.core.database import get_db, make_engine, make_sessionmaker, transactio
 from app.core.migrations import upgrade
 from app.core.roles import RUNTIME_GROUP
 from app.main import create_app
+from tests import xdist_groups
 from tests.status_record import Recording
 
 TEMPLATE = f"tenancy_template_{os.getpid()}"
@@ -302,3 +303,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # The observed-vs-declared OpenAPI check runs after every test that may record statuses.
     last = [item for item in items if item.name == "test_every_observed_status_is_declared"]
     items[:] = [item for item in items if item not in last] + last
+    # Under pytest-xdist (`-n`) statuses are recorded per worker process: every test on the
+    # recording `client`, and the check after them, run on one worker (tests/xdist_groups.py).
+    xdist_groups.record(
+        config, [item.nodeid for item in items if item in last or "client" in getattr(item, "fixturenames", ())]
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    xdist_groups.configure(config)
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: `-p no:xdist` still works
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """`-n auto` (README): a worker per core, each on an embedded PostgreSQL of its own; against
+    TEST_DATABASE_URL none (one server for all: the workers' migrations would race on its
+    cluster-wide roles)."""
+    return 0 if os.environ.get("TEST_DATABASE_URL") else None

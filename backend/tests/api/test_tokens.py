@@ -107,7 +107,7 @@ async def test_every_claim_is_required(
         ("iss", "someone-else"),
         ("aud", "another-api"),
         ("sub", "not-a-uuid"),
-        ("sid", str(uuid.uuid4())),  # a session that does not exist
+        pytest.param("sid", str(uuid.uuid4()), id="sid-unknown"),  # a session that does not exist
         ("exp", "tomorrow"),
     ],
 )
