@@ -12,12 +12,14 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import psutil
 import pytest
+from conftest import Cluster
 
 pytestmark = pytest.mark.integration
 
@@ -81,11 +83,25 @@ class Serve:
         return self.proc.returncode
 
 
-@pytest.fixture
-def two_servers(tmp_path: Path, committed_db_url: str) -> Iterator[tuple[Serve, Serve]]:
+@pytest.fixture(scope="module")
+async def workers_db_url(cluster: Cluster) -> AsyncIterator[str]:
+    """The servers' database, cloned from the migrated template, dropped after the module."""
+    name = f"tenancy_c_{uuid.uuid4().hex[:12]}"
+    url = await cluster.clone(name)
+    try:
+        yield url
+    finally:
+        await cluster.drop(name)
+
+
+@pytest.fixture(scope="module")
+def two_servers(tmp_path_factory: pytest.TempPathFactory, workers_db_url: str) -> Iterator[tuple[Serve, Serve]]:
+    """Started once for both tests (three processes, several seconds): neither reads what the other
+    leaves (one registers and locks `shared@example.com`, the other counts GET /api/v1/health)."""
+    tmp_path = tmp_path_factory.mktemp("workers")
     servers = (
-        Serve(tmp_path, "workers-2", committed_db_url, "--workers", "2"),
-        Serve(tmp_path, "workers-1", committed_db_url),
+        Serve(tmp_path, "workers-2", workers_db_url, "--workers", "2"),
+        Serve(tmp_path, "workers-1", workers_db_url),
     )
     try:
         for server in servers:
