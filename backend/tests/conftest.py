@@ -254,15 +254,22 @@ async def client(app) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-@pytest.fixture
-async def committed_db_url(cluster: Cluster) -> AsyncIterator[str]:
-    """A database of this test's own, cloned from the migrated template; changes really commit."""
+@contextlib.asynccontextmanager
+async def cloned_database(cluster: Cluster) -> AsyncIterator[str]:
+    """A database cloned from the migrated template, dropped when the block ends."""
     name = f"tenancy_c_{uuid.uuid4().hex[:12]}"
     url = await cluster.clone(name)
     try:
         yield url
     finally:
         await cluster.drop(name)
+
+
+@pytest.fixture
+async def committed_db_url(cluster: Cluster) -> AsyncIterator[str]:
+    """A database of this test's own, cloned from the migrated template; changes really commit."""
+    async with cloned_database(cluster) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

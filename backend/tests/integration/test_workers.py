@@ -12,14 +12,13 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import psutil
 import pytest
-from conftest import Cluster
+from conftest import Cluster, cloned_database
 
 pytestmark = pytest.mark.integration
 
@@ -86,12 +85,8 @@ class Serve:
 @pytest.fixture(scope="module")
 async def workers_db_url(cluster: Cluster) -> AsyncIterator[str]:
     """The servers' database, cloned from the migrated template, dropped after the module."""
-    name = f"tenancy_c_{uuid.uuid4().hex[:12]}"
-    url = await cluster.clone(name)
-    try:
+    async with cloned_database(cluster) as url:
         yield url
-    finally:
-        await cluster.drop(name)
 
 
 @pytest.fixture(scope="module")
