@@ -180,7 +180,5 @@ async def me(db: AsyncSession, *, principal: Principal) -> Me:
     if organization_id is not None:
         active = next((m for m in memberships if m.organization.id == organization_id), None)
         if active is None and len(memberships) == MAX_ME_MEMBERSHIPS:
-            before = uuid.UUID(int=organization_id.int - 1) if organization_id.int else None
-            page = await orgs_repo.memberships_of_user(db, principal.user_id, after=before, limit=1)
-            active = page[0] if page and page[0].organization.id == organization_id else None
+            active = await organizations.membership(db, user_id=principal.user_id, organization_id=organization_id)
     return Me(user=user, session_id=principal.session_id, active_organization=active, memberships=memberships)

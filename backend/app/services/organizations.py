@@ -89,28 +89,31 @@ async def list_my_organizations(
     return page_of(await orgs.memberships_of_user(db, user_id, after=after, limit=limit + 1), limit)
 
 
+async def membership(db: AsyncSession, *, user_id: uuid.UUID, organization_id: uuid.UUID) -> Membership | None:
+    """The user's current membership in this organization as `GET /organizations` lists it (an
+    archived organization only for its owner), or None: one probe of the by-user index."""
+    page = await orgs.memberships_of_user(db, user_id, after=_just_before(organization_id), limit=1)
+    return page[0] if page and page[0].organization.id == organization_id else None
+
+
+_ENTERABLE = (Status.ACTIVE, Status.INACTIVE)  # an inactive organization is read-only, but enterable
+
+
 async def can_enter(db: AsyncSession, *, user_id: uuid.UUID, organization_id: uuid.UUID) -> bool:
     """May the user make this organization the active one of a session (switch, login, refresh)?
-
-    Yes while the user is a current member and the organization is neither suspended nor
-    archived (an inactive organization is read-only, but still enterable).
-    """
-    page = await orgs.memberships_of_user(db, user_id, after=_just_before(organization_id), limit=1)
-    return (
-        bool(page)
-        and page[0].organization.id == organization_id
-        and page[0].organization.status in (Status.ACTIVE, Status.INACTIVE)
-    )
+    Yes while the user is a current member and the organization is neither suspended nor archived."""
+    found = await membership(db, user_id=user_id, organization_id=organization_id)
+    return found is not None and found.organization.status in _ENTERABLE
 
 
 async def entry_refusal(db: AsyncSession, *, user_id: uuid.UUID, organization_id: uuid.UUID) -> AppError | None:
     """None when the user may make the organization a session's active one; otherwise the error:
     403 `organization_suspended` for a member of a suspended organization, 404 for everything
     else (not a member, archived, unknown — never which)."""
-    if await can_enter(db, user_id=user_id, organization_id=organization_id):
+    found = await membership(db, user_id=user_id, organization_id=organization_id)
+    if found is not None and found.organization.status in _ENTERABLE:
         return None
-    page = await orgs.memberships_of_user(db, user_id, after=_just_before(organization_id), limit=1)
-    if page and page[0].organization.id == organization_id and page[0].organization.status == Status.SUSPENDED:
+    if found is not None and found.organization.status == Status.SUSPENDED:
         return OrganizationSuspended(pointer="/body/organization_id")
     return OrganizationNotFound(pointer="/body/organization_id")
 
