@@ -50,3 +50,4 @@ class LoginCandidate:
 class Attempt:
     occurred_at: datetime
     succeeded: bool
+    seq: int = 0  # the row's id: orders attempts of one instant (a success after its attempt)

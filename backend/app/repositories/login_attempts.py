@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.users import Attempt
@@ -38,15 +38,22 @@ async def record_attempt(
     )
 
 
-async def recent_attempts(db: AsyncSession, account_key: str, *, since: datetime, limit: int) -> list[Attempt]:
-    """The account's attempts after `since`, newest first, at most `limit`."""
+async def recent_attempts(
+    db: AsyncSession, account_key: str, *, since: datetime, limit: int, before: Attempt | None = None
+) -> list[Attempt]:
+    """The account's attempts after `since` (and older than `before`), newest first, at most `limit`."""
     stmt = (
-        select(LoginAttempt.occurred_at, LoginAttempt.succeeded)
+        select(LoginAttempt.occurred_at, LoginAttempt.succeeded, LoginAttempt.id)
         .where(LoginAttempt.account_key == account_key, LoginAttempt.occurred_at > since)
         .order_by(LoginAttempt.occurred_at.desc(), LoginAttempt.id.desc())
         .limit(limit)
     )
-    return [Attempt(row.occurred_at, row.succeeded) for row in (await db.execute(stmt)).all()]
+    if before is not None:
+        after = tuple_(
+            literal(before.occurred_at, LoginAttempt.occurred_at.type), literal(before.seq, LoginAttempt.id.type)
+        )
+        stmt = stmt.where(tuple_(LoginAttempt.occurred_at, LoginAttempt.id) < after)
+    return [Attempt(row.occurred_at, row.succeeded, row.id) for row in (await db.execute(stmt)).all()]
 
 
 async def nth_latest_from_address(db: AsyncSession, ip_address: str, *, since: datetime, n: int) -> datetime | None:

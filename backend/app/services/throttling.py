@@ -44,6 +44,24 @@ MAX_LOCKOUT = timedelta(days=1)
 ADDRESS_WINDOW = timedelta(minutes=1)
 # The streak is bounded by the lockouts (a few dozen failures a day); this only caps a runaway read.
 _SCAN_LIMIT = 1000
+_PAGE = 32  # attempts read at a time: an account that logs in often has a success among the first
+
+
+async def _failure_streak(db: AsyncSession, account_key: str, *, since: datetime) -> list[datetime]:
+    """The account's failed attempts since its latest success (and `since`), newest first — read a
+    page at a time, not the whole day: a busy account's day holds thousands of logins."""
+    failures: list[datetime] = []
+    before = None
+    while len(failures) < _SCAN_LIMIT:
+        page = await attempts_repo.recent_attempts(db, account_key, since=since, limit=_PAGE, before=before)
+        for attempt in page:
+            if attempt.succeeded:
+                return failures
+            failures.append(attempt.occurred_at)
+        if len(page) < _PAGE:
+            return failures
+        before = page[-1]
+    return failures[:_SCAN_LIMIT]
 
 
 def lockout_length(settings: Settings, lockouts: int) -> timedelta:
@@ -66,12 +84,7 @@ async def check_login_allowed(
         if nth is not None:
             raise TooManyRequests(_retry_after(nth + ADDRESS_WINDOW, now))
 
-    recent = await attempts_repo.recent_attempts(db, account_key, since=now - FAILURE_MEMORY, limit=_SCAN_LIMIT)
-    failures: list[datetime] = []  # newest first
-    for attempt in recent:
-        if attempt.succeeded:
-            break
-        failures.append(attempt.occurred_at)
+    failures = await _failure_streak(db, account_key, since=now - FAILURE_MEMORY)
     lockouts = len(failures) // settings.login_max_failures
     if lockouts:
         earned_at = failures[len(failures) - lockouts * settings.login_max_failures]

@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.clock import FrozenClock
 from app.core.config import Settings
 from app.core.security import Passwords, passwords
+from app.repositories import login_attempts
 from app.repositories import users as users_repo
+from app.services import throttling
 from app.services.throttling import lockout_length
 
 API = "/api/v1"
@@ -160,3 +162,27 @@ async def test_wrong_current_passwords_count_as_failed_logins(
     assert retry_after(await login(client, "thief@example.com")) > 0
     credential = await users_repo.get_credential(db, user_id)
     assert credential is not None and await passwords(settings).verify(credential.password_hash, DEFAULT_PASSWORD)
+
+
+async def test_the_failure_streak_is_read_a_page_at_a_time_across_shared_instants(
+    db: AsyncSession, clock: FrozenClock
+) -> None:
+    """The streak (failures since the latest success) is read in pages of the account's attempts, not
+    its whole day; pages split inside one instant must neither skip nor repeat an attempt."""
+    key = "h:streak-test"
+    since = clock.now()
+    clock.advance(seconds=1)
+    for _ in range(50):  # a busy account: 50 logins, each an attempt and its success at one instant
+        await login_attempts.record_attempt(db, account_key=key, ip_address=None, succeeded=False, at=clock.now())
+        await login_attempts.record_attempt(db, account_key=key, ip_address=None, succeeded=True, at=clock.now())
+        clock.advance(seconds=1)
+    failures = []
+    for i in range(3 * throttling._PAGE + 5):  # then a streak longer than three pages, three per instant
+        if i % 3 == 0:
+            clock.advance(seconds=1)
+        await login_attempts.record_attempt(db, account_key=key, ip_address=None, succeeded=False, at=clock.now())
+        failures.append(clock.now())
+    streak = await throttling._failure_streak(db, key, since=since)
+    assert streak == failures[::-1]
+    await login_attempts.record_attempt(db, account_key=key, ip_address=None, succeeded=True, at=clock.now())
+    assert await throttling._failure_streak(db, key, since=since) == []
