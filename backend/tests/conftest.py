@@ -272,6 +272,29 @@ async def committed_db_url(cluster: Cluster) -> AsyncIterator[str]:
         yield url
 
 
+@pytest.fixture
+def cli_env(committed_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The `tenancy` command run in-process (`run_cli`) on this test's committed database, with the
+    machine's own settings out of the way."""
+    from app.core.config import get_settings
+
+    for key in list(os.environ):
+        if key.startswith(("TENANCY_", "JWT_", "ARGON2_")):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("DATABASE_URL", committed_db_url)
+    monkeypatch.setenv("ENVIRONMENT", "test")
+    get_settings.cache_clear()
+    yield committed_db_url
+    get_settings.cache_clear()
+
+
+def run_cli(*args: str) -> None:
+    """`tenancy <args>` in this process (a subprocess costs seconds of imports)."""
+    from app.cli import main
+
+    main(list(args))
+
+
 @pytest.fixture(scope="session")
 def smtp_session() -> Iterator[tuple[object, int]]:
     """A real SMTP server (aiosmtpd) on a free 127.0.0.1 port for the whole run."""

@@ -9,12 +9,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import make_settings
+from conftest import make_settings, run_cli
 
 from app.core.clock import FrozenClock
 from app.core.database import make_engine, make_sessionmaker
@@ -82,26 +81,6 @@ async def test_create_in_a_subprocess(committed_db_url: str, clock: FrozenClock)
 
 
 # In-process runs of the same command (a subprocess costs seconds of imports each).
-
-
-@pytest.fixture
-def cli_env(committed_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    from app.core.config import get_settings
-
-    for key in list(os.environ):
-        if key.startswith(("TENANCY_", "JWT_", "ARGON2_")):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("DATABASE_URL", committed_db_url)
-    monkeypatch.setenv("ENVIRONMENT", "test")
-    get_settings.cache_clear()
-    yield committed_db_url
-    get_settings.cache_clear()
-
-
-def run_cli(*args: str) -> None:
-    from app.cli import main
-
-    main(list(args))
 
 
 def test_password_sources(monkeypatch: pytest.MonkeyPatch) -> None:

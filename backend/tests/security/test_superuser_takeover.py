@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterator
 
 import httpx
 import pytest
-from conftest import make_settings
+from conftest import make_settings, run_cli
 from sqlalchemy import text
 
 from app.core.clock import FrozenClock
@@ -27,26 +26,6 @@ pytestmark = [pytest.mark.security, pytest.mark.concurrency]
 
 ATTACKER_PASSWORD = "attacker chose this 2026"
 OPERATOR_PASSWORD = "operator passphrase 2026"
-
-
-@pytest.fixture
-def cli_env(committed_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    from app.core.config import get_settings
-
-    for key in list(os.environ):
-        if key.startswith(("TENANCY_", "JWT_", "ARGON2_")):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("DATABASE_URL", committed_db_url)
-    monkeypatch.setenv("ENVIRONMENT", "test")
-    get_settings.cache_clear()
-    yield committed_db_url
-    get_settings.cache_clear()
-
-
-def run_cli(*args: str) -> None:
-    from app.cli import main
-
-    main(list(args))
 
 
 async def _api(url: str, clock: FrozenClock, method: str, path: str, **kw: object) -> httpx.Response:
