@@ -74,14 +74,19 @@ async def refuse_api_key(request: Request) -> None:
         raise ApiKeyNotAllowed()
 
 
+async def _user_token(request: Request, token: str | None) -> str:
+    """The bearer token of a user route: an API key is refused there, no token is 401."""
+    await refuse_api_key(request)
+    if not token:
+        raise NotAuthenticated()
+    return token
+
+
 async def get_current_principal(
     request: Request, db: SessionDep, settings: SettingsDep, clock: ClockDep, token: BearerToken
 ) -> Principal:
     """The caller of a request that is not scoped to one organization (one query)."""
-    await refuse_api_key(request)
-    if not token:
-        raise NotAuthenticated()
-    principal = await authenticate(db, settings, token=token, now=clock.now())
+    principal = await authenticate(db, settings, token=await _user_token(request, token), now=clock.now())
     note_caller(request.state, user_id=principal.user_id, organization_id=principal.token_organization_id)
     return principal
 
@@ -95,11 +100,9 @@ async def get_released_principal(
     """`get_current_principal` read in a short transaction of its own, which gives its connection
     back at once: for routes that then run argon2 (`services/credentials.py`) and open their own
     short transactions — the request holds no pooled connection while it hashes."""
-    await refuse_api_key(request)
-    if not token:
-        raise NotAuthenticated()
+    bearer = await _user_token(request, token)
     async with transactions() as db:
-        principal = await authenticate(db, settings, token=token, now=clock.now())
+        principal = await authenticate(db, settings, token=bearer, now=clock.now())
     note_caller(request.state, user_id=principal.user_id, organization_id=principal.token_organization_id)
     return principal
 
@@ -111,10 +114,7 @@ async def get_current_user(
     request: Request, db: SessionDep, settings: SettingsDep, clock: ClockDep, token: BearerToken
 ) -> Principal:
     """`get_current_principal` with the user's whole state in the same query (`principal.user`)."""
-    await refuse_api_key(request)
-    if not token:
-        raise NotAuthenticated()
-    return await authenticate(db, settings, token=token, now=clock.now(), with_user=True)
+    return await authenticate(db, settings, token=await _user_token(request, token), now=clock.now(), with_user=True)
 
 
 CurrentUser = Annotated[Principal, Depends(get_current_user)]

@@ -18,11 +18,14 @@ class UserState:
     display_name: str | None
     bio: str | None
     avatar_url: str | None
-    status: Status
     is_platform_admin: bool
     # The three independent facts behind `status` (a user can be deactivated and suspended at once).
     lifecycle: Flags = NO_FACTS
     email_verified: bool = False  # a verification fact for the current login email
+
+    @property
+    def status(self) -> Status:
+        return self.lifecycle.status
 
     @property
     def is_active(self) -> bool:

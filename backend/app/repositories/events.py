@@ -35,7 +35,7 @@ _PROFILE_TYPE = (
     f"ELSE '{EVENT_TYPES[EventSource.PROFILE, PROFILE_UPDATED]}' END"
 )
 
-_NONE = "'{}'::jsonb"
+_NONE = "'{}'::jsonb"  # no details
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +56,11 @@ class _Branch:
     join: str = ""
 
 
-_KEY = "jsonb_build_object('api_key_id', {k}.id, 'name', {k}.name, 'prefix', {k}.prefix"
+def _key_details(alias: str, *more: str) -> str:
+    """An API key's public fields (never its hash) from the `api_keys` row `alias`, and `more` pairs."""
+    fields = [f"'api_key_id', {alias}.id", f"'name', {alias}.name", f"'prefix', {alias}.prefix", *more]
+    return f"jsonb_build_object({', '.join(fields)})"
+
 
 # Within one instant, higher ranks (`EVENT_RANKS`) come first, so a creation reads newest first
 # as owner → admin → member → created.
@@ -68,16 +72,8 @@ _EVENT_SOURCES: tuple[_Branch, ...] = (
         "CAST(:org AS uuid)",
         "jsonb_build_object('name', x.name, 'description', x.description)",
     ),
-    _Branch(
-        EventSource.MEMBER,
-        "organization_members",
-        _public_type(EventSource.MEMBER, "x.kind"),
-        "x.user_id",
-        "'{}'::jsonb",
-    ),
-    _Branch(
-        EventSource.ADMIN, "organization_admins", _public_type(EventSource.ADMIN, "x.kind"), "x.user_id", "'{}'::jsonb"
-    ),
+    _Branch(EventSource.MEMBER, "organization_members", _public_type(EventSource.MEMBER, "x.kind"), "x.user_id", _NONE),
+    _Branch(EventSource.ADMIN, "organization_admins", _public_type(EventSource.ADMIN, "x.kind"), "x.user_id", _NONE),
     _Branch(
         EventSource.OWNER,
         "organization_owners",
@@ -91,7 +87,7 @@ _EVENT_SOURCES: tuple[_Branch, ...] = (
         "organization_active_status",
         _public_type(EventSource.STATUS, "x.kind"),
         "CAST(:org AS uuid)",
-        "'{}'::jsonb",
+        _NONE,
     ),
     _Branch(
         EventSource.SUSPENSION,
@@ -105,7 +101,7 @@ _EVENT_SOURCES: tuple[_Branch, ...] = (
         "organization_archives",
         _public_type(EventSource.ARCHIVE, "x.kind"),
         "CAST(:org AS uuid)",
-        "'{}'::jsonb",
+        _NONE,
     ),
     _Branch(
         EventSource.INVITATION,
@@ -127,7 +123,7 @@ _EVENT_SOURCES: tuple[_Branch, ...] = (
         "api_keys",
         _public_type(EventSource.API_KEY, ""),
         "CAST(NULL AS uuid)",
-        _KEY.format(k="x") + ", 'permissions', to_jsonb(x.permissions), 'expires_at', x.expires_at)",
+        _key_details("x", "'permissions', to_jsonb(x.permissions)", "'expires_at', x.expires_at"),
         at="x.created_at",
         seq="x.seq",
         actor="x.created_by",
@@ -138,7 +134,7 @@ _EVENT_SOURCES: tuple[_Branch, ...] = (
         "api_key_revocations",
         _public_type(EventSource.API_KEY_REVOCATION, ""),
         "CAST(NULL AS uuid)",
-        _KEY.format(k="k") + ")",
+        _key_details("k"),
         organization="k.organization_id",
         # through the organization's keys (a handful): each key's one revocation by its unique index
         join="JOIN api_keys k ON k.id = x.api_key_id",

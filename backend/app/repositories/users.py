@@ -95,7 +95,6 @@ def profile_columns(user_id: Any) -> list[ColumnElement[Any]]:
 
 def user_state_from(row: Any, *, user_id: uuid.UUID, created_at: datetime) -> UserState:
     """A `UserState` from a row with the profile columns and `status_columns`."""
-    lifecycle = USER_LIFECYCLE.flags_from(row)
     return UserState(
         id=user_id,
         created_at=created_at,
@@ -103,9 +102,8 @@ def user_state_from(row: Any, *, user_id: uuid.UUID, created_at: datetime) -> Us
         display_name=row.display_name,
         bio=row.bio,
         avatar_url=row.avatar_url,
-        status=lifecycle.status,
         is_platform_admin=row.platform_admin_kind == GrantKind.GRANTED,
-        lifecycle=lifecycle,
+        lifecycle=USER_LIFECYCLE.flags_from(row),
         email_verified=bool(row.email_verified),
     )
 

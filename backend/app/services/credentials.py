@@ -33,7 +33,7 @@ from app.repositories import users as users_repo
 from app.services import throttling
 from app.services.password_policy import check_new_password, normalize_password
 from app.services.sessions import end_sessions
-from app.services.users import ClientInfo, require_self
+from app.services.users import ClientInfo, require_self, user_state
 
 T = TypeVar("T")
 
@@ -114,7 +114,4 @@ async def change_password(
             actor_id=principal.user_id,
             keep=principal.session_id,
         )
-        user = await users_repo.get_user_state(db, user_id)
-    if user is None:
-        raise UserNotFound()
-    return user
+        return await user_state(db, user_id)

@@ -172,14 +172,13 @@ async def refresh(db: AsyncSession, settings: Settings, *, refresh_token: str, n
         raise InvalidRefreshToken(commits=True)
     if principal.user_status != Status.ACTIVE or not session_is_live(settings, principal, now):
         raise InvalidRefreshToken()
-    organization_id = found.organization_id
-    user_id = found.user_id
+    organization_id, user_id = found.organization_id, found.user_id
     if organization_id is not None and not await organizations.can_enter(
         db, user_id=user_id, organization_id=organization_id
     ):
         organization_id = None
     return await issue(
-        db, settings, session_id=found.session_id, user_id=found.user_id, organization_id=organization_id, now=now
+        db, settings, session_id=found.session_id, user_id=user_id, organization_id=organization_id, now=now
     )
 
 

@@ -81,7 +81,8 @@ async def create_account(
     return user_id
 
 
-async def _state(db: AsyncSession, user_id: uuid.UUID) -> UserState:
+async def user_state(db: AsyncSession, user_id: uuid.UUID) -> UserState:
+    """The user's current state; 404 `user_not_found` when there is no such user."""
     user = await users_repo.get_user_state(db, user_id)
     if user is None:
         raise UserNotFound()
@@ -115,7 +116,7 @@ async def get_user(db: AsyncSession, *, principal: Principal, user_id: uuid.UUID
     full = await _can_see(db, principal, user_id)
     if full is None:
         raise UserNotFound()
-    return UserView(await _state(db, user_id), full)
+    return UserView(await user_state(db, user_id), full)
 
 
 # ------------------------------------------------------------------------ profile and password
@@ -128,12 +129,12 @@ async def update_profile(
     avatar_url). One new profile fact, only when something changes."""
     await require_self(db, principal, user_id)
     await users_repo.lock_user(db, user_id)
-    user = await _state(db, user_id)
+    user = await user_state(db, user_id)
     current = {"display_name": user.display_name or "", "bio": user.bio, "avatar_url": user.avatar_url}
     wanted = {**current, **changes}
     if wanted != current:
         await users_repo.add_profile(db, user_id=user_id, at=now, actor_id=principal.user_id, **wanted)
-        user = await _state(db, user_id)
+        user = await user_state(db, user_id)
     return user
 
 
@@ -167,14 +168,14 @@ async def change_status(
         raise CannotChangeOwnStatus()
     if not await users_repo.lock_user(db, user_id):
         raise UserNotFound()
-    user = await _state(db, user_id)
+    user = await user_state(db, user_id)
     if move.changes_nothing(user.lifecycle):
         raise move.user_refusal()
     await users_repo.add_status_event(
         db, user_id=user_id, kind=move.fact, at=now, actor_id=principal.user_id, reason=reason
     )
     await end_sessions(db, settings, user_id=user_id, reason=move.session_reason, now=now, actor_id=principal.user_id)
-    return await _state(db, user_id)
+    return await user_state(db, user_id)
 
 
 # ------------------------------------------------------------------------------- superusers
@@ -210,7 +211,7 @@ async def create_or_promote_superuser(
     if existing is not None:
         if not promote:
             raise ExistingUserNeedsPromote()
-        user = await _state(db, existing.user_id)
+        user = await user_state(db, existing.user_id)
         if not user.is_platform_admin:
             await users_repo.set_platform_admin(db, user_id=user.id, granted=True, at=now, actor_id=None)
         return SuperuserResult(user.id, email, created=False, promoted=not user.is_platform_admin)
@@ -230,7 +231,7 @@ async def demote_superuser(db: AsyncSession, *, email: str, now: datetime) -> uu
     existing = await users_repo.find_credential_by_email(db, email)
     if existing is None:
         raise UserNotFound(pointer="/email")
-    user = await _state(db, existing.user_id)
+    user = await user_state(db, existing.user_id)
     if not user.is_platform_admin:
         raise NotPlatformAdmin()
     await users_repo.set_platform_admin(db, user_id=user.id, granted=False, at=now, actor_id=None)
